@@ -1,0 +1,113 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyward/keyward"
+)
+
+// Store is the storage the service needs. sqlstore implements it for
+// SQLite and PostgreSQL; storetest checks that both keep it the same way.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it durably if
+	// fn returns nil. Concurrent Updates are serialised as the backend
+	// requires; fn may be retried and must not have side effects outside
+	// tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only snapshot.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
+
+// Tx is one transaction. Find* methods return a keyward.Error with code
+// ENOTFOUND when nothing matches; Create* return ECONFLICT on a duplicate
+// key (an email, a slug, a token hash).
+type Tx interface {
+	// FindUserByID returns a user. Returns ENOTFOUND.
+	FindUserByID(ctx context.Context, id string) (*keyward.User, error)
+	// FindUserByEmail returns a user by email, compared case-insensitively.
+	// Returns ENOTFOUND.
+	FindUserByEmail(ctx context.Context, email string) (*keyward.User, error)
+	// CreateUser stores a new user. Returns ECONFLICT if the email is taken.
+	CreateUser(ctx context.Context, u *keyward.User) error
+	// UpdateUser replaces a user's name, email and password hash. Returns
+	// ENOTFOUND.
+	UpdateUser(ctx context.Context, u *keyward.User) error
+	// CountUsers returns how many users exist.
+	CountUsers(ctx context.Context) (int, error)
+
+	// FindOrgByID returns an org. Returns ENOTFOUND.
+	FindOrgByID(ctx context.Context, id string) (*keyward.Org, error)
+	// FindOrgBySlug returns an org. Returns ENOTFOUND.
+	FindOrgBySlug(ctx context.Context, slug string) (*keyward.Org, error)
+	// CreateOrg stores a new org. Returns ECONFLICT if the slug is taken.
+	CreateOrg(ctx context.Context, o *keyward.Org) error
+
+	// FindMembership returns a user's membership of an org. Returns
+	// ENOTFOUND.
+	FindMembership(ctx context.Context, orgID, userID string) (*keyward.Membership, error)
+	// FindMemberships lists an org's memberships (when orgID is set) or a
+	// user's (when userID is set), oldest first, after the cursor (the
+	// user id of the last one seen) and at most limit of them (0: all).
+	FindMemberships(ctx context.Context, orgID, userID, after string, limit int) ([]*keyward.Membership, error)
+	// CreateMembership stores a membership. Returns ECONFLICT if the user is
+	// already a member.
+	CreateMembership(ctx context.Context, m *keyward.Membership) error
+	// UpdateMembership replaces the role and suspension. Returns ENOTFOUND.
+	UpdateMembership(ctx context.Context, m *keyward.Membership) error
+	// DeleteMembership removes a membership. Returns ENOTFOUND.
+	DeleteMembership(ctx context.Context, orgID, userID string) error
+	// CountOwners returns how many active owners an org has.
+	CountOwners(ctx context.Context, orgID string) (int, error)
+
+	// FindTokenByID returns a token. Returns ENOTFOUND.
+	FindTokenByID(ctx context.Context, id string) (*keyward.Token, error)
+	// FindTokenByHash returns the token whose string hashes to h, deleted
+	// tokens excluded. Returns ENOTFOUND.
+	FindTokenByHash(ctx context.Context, h keyward.Hash) (*keyward.Token, error)
+	// FindTokens lists tokens matching f, newest first (by created_at, then
+	// id), one page of f.Limit after f.Cursor, and the cursor of the next
+	// page ("" on the last page). Status filters on the token's own
+	// fields at f.Now (revoked, expired, active).
+	FindTokens(ctx context.Context, f keyward.TokenFilter) ([]*keyward.Token, string, error)
+	// CreateToken stores a new token. Returns ECONFLICT if its id or hash
+	// exists.
+	CreateToken(ctx context.Context, t *keyward.Token) error
+	// UpdateToken replaces every mutable field of a token (everything but
+	// id, kind, org, user, created_by, created_at and family). Returns
+	// ENOTFOUND.
+	UpdateToken(ctx context.Context, t *keyward.Token) error
+	// DeleteToken removes a token from lists and look-ups. Returns
+	// ENOTFOUND.
+	DeleteToken(ctx context.Context, id string) error
+	// RevokeUserTokens revokes the org's unrevoked tokens of user with
+	// the given kinds at now, and returns their ids.
+	RevokeUserTokens(ctx context.Context, orgID, userID string, kinds []keyward.Kind, now time.Time, by, reason string) ([]string, error)
+	// FindTokenFamily returns the ids of the tokens of one rotation family.
+	FindTokenFamily(ctx context.Context, familyID string) ([]*keyward.Token, error)
+	// TouchTokens records last use of tokens, never moving last_used_at
+	// back. It may be called outside any other transaction.
+	TouchTokens(ctx context.Context, uses []keyward.TokenUse) error
+
+	// FindPolicy returns an org's policy, or the zero policy (with OrgID
+	// set) if none was saved.
+	FindPolicy(ctx context.Context, orgID string) (*keyward.Policy, error)
+	// SavePolicy stores an org's policy.
+	SavePolicy(ctx context.Context, p *keyward.Policy) error
+
+	// AppendAudit appends an event, setting its ID.
+	AppendAudit(ctx context.Context, e *keyward.AuditEvent) error
+	// FindAudit lists events matching f, newest first, one page after
+	// f.Cursor, and the next page's cursor ("" on the last page).
+	FindAudit(ctx context.Context, f keyward.AuditFilter) ([]*keyward.AuditEvent, string, error)
+
+	// AppendChange appends a change-feed entry, setting its Seq.
+	AppendChange(ctx context.Context, c *keyward.Change) error
+	// FindChanges returns the entries after seq, oldest first, at most
+	// limit of them.
+	FindChanges(ctx context.Context, after int64, limit int) ([]*keyward.Change, error)
+}
