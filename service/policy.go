@@ -1,0 +1,84 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/keyward/keyward"
+)
+
+// PolicyRequest replaces an org's policy.
+type PolicyRequest struct {
+	RequireExpiry bool
+	// MaxLifetime such as "90d"; "" means no cap.
+	MaxLifetime  string
+	AllowedKinds []keyward.Kind
+}
+
+// FindPolicy returns the caller's org's policy. Any member may read it.
+func (s *Service) FindPolicy(ctx context.Context, c *Caller) (*keyward.Policy, error) {
+	if err := c.require(keyward.PermMembersRead); err != nil {
+		return nil, err
+	}
+	var p *keyward.Policy
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		p, err = tx.FindPolicy(ctx, c.Org.ID)
+		return err
+	})
+	return p, err
+}
+
+// SavePolicy replaces the caller's org's policy. Tokens that break the new
+// policy are blocked, not revoked. Returns EFORBIDDEN without
+// policy:manage.
+func (s *Service) SavePolicy(ctx context.Context, c *Caller, req PolicyRequest) (*keyward.Policy, error) {
+	if err := c.require(keyward.PermPolicyManage); err != nil {
+		return nil, err
+	}
+	p := &keyward.Policy{OrgID: c.Org.ID, RequireExpiry: req.RequireExpiry, UpdatedAt: s.Now()}
+	if req.MaxLifetime != "" {
+		d, err := keyward.ParseDuration(req.MaxLifetime)
+		if err != nil {
+			return nil, err
+		}
+		if d < time.Hour {
+			return nil, invalid("max_lifetime must be at least 1h")
+		}
+		p.MaxLifetime = d
+	}
+	for _, k := range req.AllowedKinds {
+		if !k.Valid() {
+			return nil, invalid("unknown kind %q: want pat, oauth, api_key, agent or probe", k)
+		}
+		if !slices.Contains(p.AllowedKinds, k) {
+			p.AllowedKinds = append(p.AllowedKinds, k)
+		}
+	}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		old, err := tx.FindPolicy(ctx, c.Org.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.SavePolicy(ctx, p); err != nil {
+			return err
+		}
+		if err := s.change(ctx, tx, keyward.ChangePolicy, p.OrgID, "", "", nil); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, c, p.OrgID, keyward.ActionPolicyChanged, p.OrgID, map[string]any{"from": policyDetails(old), "to": policyDetails(p)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func policyDetails(p *keyward.Policy) map[string]any {
+	d := map[string]any{"require_expiry": p.RequireExpiry, "max_lifetime": nil, "allowed_kinds": p.AllowedKinds}
+	if p.MaxLifetime > 0 {
+		d["max_lifetime"] = keyward.FormatDuration(p.MaxLifetime)
+	}
+	return d
+}

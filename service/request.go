@@ -1,0 +1,168 @@
+package service
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/keyward/keyward"
+)
+
+// TokenRequest is what a caller asks for when minting a credential.
+type TokenRequest struct {
+	// Kind is the kind to mint; "" means a PAT for personal tokens and an
+	// API key for org credentials.
+	Kind        keyward.Kind
+	Name        string
+	Description string
+	// ExpiresIn ("90d", "12h") and ExpiresAt are alternatives; neither
+	// means no expiry, where policy allows.
+	ExpiresIn string
+	ExpiresAt *time.Time
+	// Permissions narrows the token to a subset; nil means no subset.
+	Permissions []string
+	Scopes      []ScopeRequest
+	// AllowedCIDRs limits the addresses that may present the token.
+	AllowedCIDRs []string
+	// Role is the fixed role of an API key; "" means the creator's role.
+	Role keyward.Role
+	// AgentID binds an agent token to its agent.
+	AgentID string
+	// RateLimit overrides the hourly rate limit when above 0.
+	RateLimit int
+	// Source overrides the caller's source (the dashboard and OAuth set it).
+	Source string
+}
+
+// ScopeRequest is a scope to add.
+type ScopeRequest struct {
+	EntityType string   `json:"entity_type"`
+	EntityID   string   `json:"entity_id"`
+	Operations []string `json:"operations"`
+}
+
+// TokenUpdate holds the fields PATCH may change; nil leaves a field alone.
+type TokenUpdate struct {
+	Name        *string
+	Description *string
+}
+
+// Limits on input.
+const (
+	maxNameLen        = 100
+	maxDescriptionLen = 1000
+	maxScopes         = 100
+	maxCIDRs          = 100
+	maxEntityLen      = 200
+	// MaxRotateOverlap is the longest overlap a rotation may keep the old
+	// token for.
+	MaxRotateOverlap = 7 * 24 * time.Hour
+)
+
+func invalid(format string, args ...any) error {
+	return keyward.Errorf(keyward.EINVALID, format, args...)
+}
+
+func validateName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", invalid("name is required")
+	case utf8.RuneCountInString(name) > maxNameLen:
+		return "", invalid("name is longer than %d characters", maxNameLen)
+	case strings.ContainsFunc(name, isControl):
+		return "", invalid("name may not hold control characters")
+	}
+	return name, nil
+}
+
+func validateDescription(d string) (string, error) {
+	d = strings.TrimSpace(d)
+	if utf8.RuneCountInString(d) > maxDescriptionLen {
+		return "", invalid("description is longer than %d characters", maxDescriptionLen)
+	}
+	return d, nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// expiry resolves ExpiresIn/ExpiresAt against now. A nil result means none.
+func expiry(in string, at *time.Time, now time.Time) (*time.Time, error) {
+	switch {
+	case in != "" && at != nil:
+		return nil, invalid("give expires_in or expires_at, not both")
+	case in != "":
+		d, err := keyward.ParseDuration(in)
+		if err != nil {
+			return nil, err
+		}
+		if d < time.Minute {
+			return nil, invalid("expires_in must be at least one minute")
+		}
+		t := now.Add(d)
+		return &t, nil
+	case at != nil:
+		t := at.UTC().Truncate(time.Microsecond)
+		if !t.After(now) {
+			return nil, invalid("expires_at must be in the future")
+		}
+		return &t, nil
+	}
+	return nil, nil
+}
+
+func validateScope(r ScopeRequest) (keyward.Scope, error) {
+	sc := keyward.Scope{ID: keyward.NewID(keyward.IDPrefixScope), EntityType: strings.TrimSpace(r.EntityType), EntityID: strings.TrimSpace(r.EntityID)}
+	if !validEntityType(sc.EntityType) {
+		return sc, invalid("scope entity_type %q must be 1 to 64 of a-z, 0-9, '_', '-', '.'", r.EntityType)
+	}
+	if sc.EntityID == "" || len(sc.EntityID) > maxEntityLen || strings.ContainsFunc(sc.EntityID, isControl) {
+		return sc, invalid("scope entity_id must be \"*\" or an id of 1 to %d characters", maxEntityLen)
+	}
+	if len(r.Operations) == 0 {
+		return sc, invalid("scope needs at least one operation, of %s", strings.Join(keyward.Operations, " "))
+	}
+	for _, op := range r.Operations {
+		if !slices.Contains(keyward.Operations, op) {
+			return sc, invalid("unknown scope operation %q: want one of %s", op, strings.Join(keyward.Operations, " "))
+		}
+		if !slices.Contains(sc.Operations, op) {
+			sc.Operations = append(sc.Operations, op)
+		}
+	}
+	return sc, nil
+}
+
+func validEntityType(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func validateCIDRs(in []string) ([]netip.Prefix, error) {
+	if len(in) > maxCIDRs {
+		return nil, invalid("at most %d allowed_cidrs", maxCIDRs)
+	}
+	var out []netip.Prefix
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, invalid("allowed_cidrs: %q is not an address or CIDR", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

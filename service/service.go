@@ -1,0 +1,91 @@
+// Package service holds keyward's use cases: every rule about who may mint,
+// see, change and use which credential. It combines the storage of a Store
+// into transactions, writes the audit log and the change feed in the same
+// transaction as each change, and is the one place the API, the CLI's
+// operator commands, the dashboard and MCP go through.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/keyward/keyward"
+)
+
+// Options configure a Service.
+type Options struct {
+	// InstancePrefix names the installation in every token ("kw").
+	InstancePrefix string
+	// ProductPermissions are the guarded product's permissions.
+	ProductPermissions []string
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+	// Logger receives operational messages; never a secret.
+	Logger *slog.Logger
+	// UsageFlushInterval is how often gathered last-used data is written;
+	// 0 means 2 seconds.
+	UsageFlushInterval time.Duration
+}
+
+// Service is keyward's use cases over one Store.
+type Service struct {
+	store  Store
+	format *keyward.TokenFormat
+	perms  *keyward.PermissionModel
+	now    func() time.Time
+	log    *slog.Logger
+	usage  *usageTracker
+
+	closeOnce sync.Once
+}
+
+// New returns a Service over store.
+func New(store Store, opts Options) (*Service, error) {
+	format, err := keyward.NewTokenFormat(opts.InstancePrefix)
+	if err != nil {
+		return nil, err
+	}
+	perms, err := keyward.NewPermissionModel(opts.ProductPermissions)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{store: store, format: format, perms: perms, now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.usage = newUsageTracker(s)
+	return s, nil
+}
+
+// Start runs the background work (writing gathered usage) until ctx ends.
+func (s *Service) Start(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	go s.usage.run(ctx, interval)
+}
+
+// Close writes what usage is still gathered in memory.
+func (s *Service) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() { err = s.FlushUsage(ctx) })
+	return err
+}
+
+// Format returns the token format of this installation.
+func (s *Service) Format() *keyward.TokenFormat { return s.format }
+
+// Permissions returns the permission model of this installation.
+func (s *Service) Permissions() *keyward.PermissionModel { return s.perms }
+
+// Ping checks that the store answers.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Now returns the service's current time, truncated to microseconds as
+// stored.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
