@@ -52,6 +52,9 @@ func (c *Caller) tokenID() string {
 }
 
 func (c *Caller) require(perm string) error {
+	if c.Org == nil {
+		return keyward.Errorf(keyward.EFORBIDDEN, "this caller acts in no org")
+	}
 	if c.Can(perm) {
 		return nil
 	}
