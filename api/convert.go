@@ -1,0 +1,213 @@
+package api
+
+import (
+	"time"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/client"
+	"github.com/keyward/keyward/service"
+)
+
+// This file is the one place where domain values become wire values: times
+// in RFC 3339 UTC, absent values null, empty lists [], and never a hash or
+// a secret.
+
+// tokenOut is a token as the API shows it.
+func tokenOut(t *keyward.Token) client.Token {
+	out := client.Token{
+		ID:           t.ID,
+		Kind:         string(t.Kind),
+		OrgID:        t.OrgID,
+		UserID:       optString(t.UserID),
+		CreatedBy:    t.CreatedBy,
+		Name:         t.Name,
+		Description:  t.Description,
+		Display:      t.Display,
+		Status:       string(t.State),
+		Source:       t.Source,
+		CreatedAt:    t.CreatedAt.UTC(),
+		ExpiresAt:    optTime(t.ExpiresAt),
+		LastUsedAt:   optTime(t.LastUsedAt),
+		LastUsedIP:   optString(t.LastUsedIP),
+		RevokedAt:    optTime(t.RevokedAt),
+		RevokedBy:    optString(t.RevokedBy),
+		RevokeReason: optString(t.RevokeReason),
+		Generation:   t.Generation,
+		Role:         optString(string(t.Role)),
+		AgentID:      optString(t.AgentID),
+		Scopes:       make([]client.Scope, 0, len(t.Scopes)),
+		AllowedCIDRs: make([]string, 0, len(t.AllowedCIDRs)),
+		SupersededBy: optString(t.SupersededBy),
+	}
+	if out.Status == "" {
+		out.Status = string(t.BaseStatus(time.Now()))
+	}
+	if t.State == keyward.StatusBlocked {
+		out.BlockedBy = optString(t.BlockedReason)
+	}
+	if t.Permissions != nil {
+		out.Permissions = append([]string{}, t.Permissions...)
+	}
+	for _, sc := range t.Scopes {
+		out.Scopes = append(out.Scopes, scopeOut(sc))
+	}
+	for _, p := range t.AllowedCIDRs {
+		out.AllowedCIDRs = append(out.AllowedCIDRs, p.String())
+	}
+	if t.RateLimit > 0 {
+		n := t.RateLimit
+		out.RateLimit = &n
+	}
+	return out
+}
+
+func scopeOut(sc keyward.Scope) client.Scope {
+	return client.Scope{ID: sc.ID, EntityType: sc.EntityType, EntityID: sc.EntityID, Operations: append([]string{}, sc.Operations...)}
+}
+
+// tokensOut converts a page of tokens; never null.
+func tokensOut(ts []*keyward.Token) []client.Token {
+	out := make([]client.Token, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tokenOut(t))
+	}
+	return out
+}
+
+// secretOut is the answer of mint, regenerate and rotate: the only answer
+// that holds a secret.
+func secretOut(t *keyward.Token, secret string) client.TokenSecret {
+	return client.TokenSecret{Token: tokenOut(t), Secret: secret}
+}
+
+func userOut(u *keyward.User) client.User {
+	return client.User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt.UTC()}
+}
+
+func orgOut(o *keyward.Org) client.Org {
+	return client.Org{ID: o.ID, Slug: o.Slug, Name: o.Name, CreatedAt: o.CreatedAt.UTC()}
+}
+
+func memberOut(m *service.Member) client.Member {
+	return client.Member{
+		User:      userOut(m.User),
+		OrgID:     m.OrgID,
+		Role:      string(m.Role),
+		Suspended: m.Suspended,
+		CreatedAt: m.CreatedAt.UTC(),
+	}
+}
+
+func membersOut(ms []*service.Member) []client.Member {
+	out := make([]client.Member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, memberOut(m))
+	}
+	return out
+}
+
+func policyOut(p *keyward.Policy) client.Policy {
+	out := client.Policy{RequireExpiry: p.RequireExpiry, AllowedKinds: make([]string, 0, len(p.AllowedKinds))}
+	if p.MaxLifetime > 0 {
+		s := keyward.FormatDuration(p.MaxLifetime)
+		out.MaxLifetime = &s
+	}
+	for _, k := range p.AllowedKinds {
+		out.AllowedKinds = append(out.AllowedKinds, string(k))
+	}
+	return out
+}
+
+func auditOut(e *keyward.AuditEvent) client.AuditEvent {
+	out := client.AuditEvent{
+		ID:         e.ID,
+		Time:       e.Time.UTC(),
+		OrgID:      e.OrgID,
+		Action:     e.Action,
+		Actor:      e.Actor,
+		ActorToken: optString(e.ActorToken),
+		Target:     e.Target,
+		IP:         e.IP,
+		UserAgent:  e.UserAgent,
+		Details:    e.Details,
+	}
+	if len(out.Details) == 0 {
+		out.Details = nil // encodes as null
+	}
+	return out
+}
+
+func auditsOut(es []*keyward.AuditEvent) []client.AuditEvent {
+	out := make([]client.AuditEvent, 0, len(es))
+	for _, e := range es {
+		out = append(out, auditOut(e))
+	}
+	return out
+}
+
+func whoamiOut(c *service.Caller) client.Whoami {
+	out := client.Whoami{Org: orgOut(c.Org), Role: optString(string(c.Role)), Permissions: append([]string{}, c.Permissions...)}
+	if c.User != nil {
+		u := userOut(c.User)
+		out.User = &u
+	}
+	if c.Token != nil {
+		t := tokenOut(c.Token)
+		out.Token = &t
+	}
+	return out
+}
+
+// cursorOut is a list's next_cursor: null on the last page.
+func cursorOut(next string) *string { return optString(next) }
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// Wire requests become service requests.
+
+func tokenRequestIn(in client.TokenRequest) service.TokenRequest {
+	out := service.TokenRequest{
+		Kind:         keyward.Kind(in.Kind),
+		Name:         in.Name,
+		Description:  in.Description,
+		ExpiresIn:    in.ExpiresIn,
+		ExpiresAt:    in.ExpiresAt,
+		Permissions:  in.Permissions,
+		AllowedCIDRs: in.AllowedCIDRs,
+		Role:         keyward.Role(in.Role),
+		AgentID:      in.AgentID,
+		RateLimit:    in.RateLimit,
+	}
+	for _, sc := range in.Scopes {
+		out.Scopes = append(out.Scopes, scopeIn(sc))
+	}
+	return out
+}
+
+func scopeIn(sc client.Scope) service.ScopeRequest {
+	return service.ScopeRequest{EntityType: sc.EntityType, EntityID: sc.EntityID, Operations: sc.Operations}
+}
+
+func policyIn(in client.Policy) service.PolicyRequest {
+	out := service.PolicyRequest{RequireExpiry: in.RequireExpiry}
+	if in.MaxLifetime != nil {
+		out.MaxLifetime = *in.MaxLifetime
+	}
+	for _, k := range in.AllowedKinds {
+		out.AllowedKinds = append(out.AllowedKinds, keyward.Kind(k))
+	}
+	return out
+}

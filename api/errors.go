@@ -1,0 +1,79 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/client"
+)
+
+// codeMethodNotAllowed is the code of a 405: the path exists, the method
+// does not. It is the API's own; the domain has no such error.
+const codeMethodNotAllowed = "method_not_allowed"
+
+// statusByCode is the one table from error code to HTTP status.
+var statusByCode = map[string]int{
+	keyward.EUNAUTHORIZED: http.StatusUnauthorized,
+	keyward.EFORBIDDEN:    http.StatusForbidden,
+	keyward.EIPNOTALLOWED: http.StatusForbidden,
+	keyward.ENOTFOUND:     http.StatusNotFound,
+	keyward.EINVALID:      http.StatusBadRequest,
+	keyward.ETOKENINURL:   http.StatusBadRequest,
+	keyward.ECONFLICT:     http.StatusConflict,
+	keyward.ERATELIMITED:  http.StatusTooManyRequests,
+	keyward.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	keyward.EINTERNAL:     http.StatusInternalServerError,
+	codeMethodNotAllowed:  http.StatusMethodNotAllowed,
+}
+
+// StatusOf returns the HTTP status of an error code; unknown codes are
+// internal errors.
+func StatusOf(code string) int {
+	if status, ok := statusByCode[code]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
+// Values of WWW-Authenticate on a 401. A request that presented no
+// credential at all gets the bare challenge (RFC 6750 section 3.1: no error
+// code when the request lacks authentication); every other 401 says the
+// token was not accepted.
+const (
+	challengeMissing = `Bearer realm="keyward"`
+	challengeInvalid = `Bearer realm="keyward", error="invalid_token"`
+)
+
+// error writes err as the error body. It is the one writer of every error
+// answer. Errors without a keyward code are internal: they are logged with
+// the request id and answered "internal error", never with their text.
+func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
+	code := keyward.ErrorCode(err)
+	status := StatusOf(code)
+	body := client.ErrorBody{
+		Error:   true,
+		Message: keyward.ErrorMessage(err),
+		Code:    code,
+		Status:  status,
+		Detail:  keyward.ErrorDetail(err),
+	}
+	if status == http.StatusInternalServerError {
+		msg, level := "internal error", slog.LevelError
+		if errors.Is(err, context.Canceled) {
+			msg, level = "request cancelled", slog.LevelWarn
+		}
+		s.log.LogAttrs(r.Context(), level, msg,
+			slog.String("request_id", requestIDFrom(r.Context())),
+			slog.String("method", r.Method),
+			slog.String("path", s.redactPath(r.URL.Path)),
+			slog.String("err", err.Error()))
+		body.Code, body.Message, body.Detail = keyward.EINTERNAL, "internal error", ""
+	}
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", challengeInvalid)
+	}
+	s.writeJSON(w, r, status, body)
+}

@@ -1,0 +1,206 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// requestIDFrom returns the request id that requestID placed in ctx.
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// requestID gives every request an id, taken from a well-formed incoming
+// X-Request-ID or made fresh, and answers it in X-Request-ID.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+// validRequestID accepts ids that are safe to log and echo: 1 to 64 of
+// letters, digits, '-', '_' and '.'.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (to
+// flush streamed answers).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request: method, path without its query,
+// status, duration and request id. It never logs headers, so neither the
+// Authorization header nor X-API-Key, and path segments that look like a
+// token are redacted.
+func logRequests(s *server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", s.redactPath(r.URL.Path)),
+			slog.Int("status", sw.status),
+			slog.Int("bytes", sw.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("request_id", requestIDFrom(r.Context())))
+	})
+}
+
+// redactPath replaces path segments that could be a token of this
+// installation, so that a token put in a URL by mistake is not logged.
+func (s *server) redactPath(p string) string {
+	instance := keyward.DefaultInstancePrefix
+	if s.svc != nil {
+		instance = s.svc.Format().Instance()
+	}
+	if !strings.Contains(p, instance+"_") {
+		return p
+	}
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		if strings.HasPrefix(part, instance+"_") {
+			parts[i] = "[redacted]"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// recoverPanics answers a panic with a 500 "internal error" and logs it
+// with the request id and stack.
+func recoverPanics(s *server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
+				slog.String("request_id", requestIDFrom(r.Context())),
+				slog.String("method", r.Method),
+				slog.String("path", s.redactPath(r.URL.Path)),
+				slog.String("panic", fmt.Sprint(v)),
+				slog.String("stack", string(debug.Stack())))
+			if sw.status == 0 {
+				s.error(sw, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// securityHeaders sets the headers every answer carries: nothing is
+// cached (answers may hold a secret), sniffed, framed or referred.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// queryTokenParams are the query parameters in which a token is refused.
+var queryTokenParams = []string{"token", "access_token", "api_key", "key"}
+
+// refuseTokenInURL answers 400 token_in_url, before anything else, to any
+// request that carries a token-like query parameter: a URL ends up in
+// logs, proxies and browser history, so a token there is never accepted.
+func refuseTokenInURL(s *server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name, ok := tokenInQuery(r.URL.RawQuery); ok {
+			s.error(w, r, &keyward.Error{
+				Code:    keyward.ETOKENINURL,
+				Message: fmt.Sprintf("a token in the query string (%q) is never accepted", name),
+				Detail:  "send it in the 'Authorization: Bearer <token>' or 'X-API-Key' header, and consider it exposed: revoke or regenerate it",
+			})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tokenInQuery reports whether the raw query has one of the token
+// parameters, and which. Names are compared after unescaping and
+// case-insensitively, and ';' counts as a separator too, so no spelling
+// slips through.
+func tokenInQuery(raw string) (string, bool) {
+	if raw == "" {
+		return "", false
+	}
+	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == ';' }) {
+		name, _, _ := strings.Cut(part, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		name = strings.TrimSpace(name)
+		for _, p := range queryTokenParams {
+			if strings.EqualFold(name, p) {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}

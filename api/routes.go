@@ -1,0 +1,66 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/keyward/keyward/service"
+)
+
+// route is one pattern of the standard ServeMux and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routes lists every route of the API. openapi.json describes each one,
+// and a test keeps the two the same.
+func (s *server) routes() []route {
+	personal, keys := service.Personal, service.OrgKeys
+	return []route{
+		{"GET /healthz", http.HandlerFunc(s.healthz)},
+		{"GET /readyz", http.HandlerFunc(s.readyz)},
+		{"GET /openapi.json", http.HandlerFunc(s.serveOpenAPI)},
+
+		{"GET /v1/whoami", s.authed(s.whoami)},
+
+		// The caller's personal access tokens in the caller's org.
+		{"POST /v1/tokens", s.authed(s.createToken(personal))},
+		{"GET /v1/tokens", s.authed(s.listTokens(personal))},
+		{"DELETE /v1/tokens", s.authed(s.deleteAllTokens(personal))},
+		{"GET /v1/tokens/{id}", s.authed(s.getToken(personal))},
+		{"PATCH /v1/tokens/{id}", s.authed(s.updateToken(personal))},
+		{"DELETE /v1/tokens/{id}", s.authed(s.deleteToken(personal))},
+		{"POST /v1/tokens/{id}/revoke", s.authed(s.revokeToken(personal))},
+		{"POST /v1/tokens/{id}/regenerate", s.authed(s.regenerateToken(personal))},
+		{"POST /v1/tokens/{id}/rotate", s.authed(s.rotateToken(personal))},
+		{"POST /v1/tokens/{id}/scopes", s.authed(s.addScope(personal))},
+		{"DELETE /v1/tokens/{id}/scopes", s.authed(s.removeScope(personal))},
+		{"DELETE /v1/tokens/{id}/scopes/{scope_id}", s.authed(s.removeScope(personal))},
+
+		// The org's API keys, agent and probe tokens.
+		{"POST /v1/orgs/{org}/keys", s.inOrg(s.createToken(keys))},
+		{"GET /v1/orgs/{org}/keys", s.inOrg(s.listTokens(keys))},
+		{"DELETE /v1/orgs/{org}/keys", s.inOrg(s.deleteAllTokens(keys))},
+		{"GET /v1/orgs/{org}/keys/{id}", s.inOrg(s.getToken(keys))},
+		{"PATCH /v1/orgs/{org}/keys/{id}", s.inOrg(s.updateToken(keys))},
+		{"DELETE /v1/orgs/{org}/keys/{id}", s.inOrg(s.deleteToken(keys))},
+		{"POST /v1/orgs/{org}/keys/{id}/revoke", s.inOrg(s.revokeToken(keys))},
+		{"POST /v1/orgs/{org}/keys/{id}/regenerate", s.inOrg(s.regenerateToken(keys))},
+		{"POST /v1/orgs/{org}/keys/{id}/rotate", s.inOrg(s.rotateToken(keys))},
+		{"POST /v1/orgs/{org}/keys/{id}/scopes", s.inOrg(s.addScope(keys))},
+		{"DELETE /v1/orgs/{org}/keys/{id}/scopes", s.inOrg(s.removeScope(keys))},
+		{"DELETE /v1/orgs/{org}/keys/{id}/scopes/{scope_id}", s.inOrg(s.removeScope(keys))},
+
+		// Members, policy and the audit log of the caller's org.
+		{"GET /v1/orgs/{org}/members", s.inOrg(s.listMembers)},
+		{"POST /v1/orgs/{org}/members", s.inOrg(s.addMember)},
+		{"GET /v1/orgs/{org}/members/{user}", s.inOrg(s.getMember)},
+		{"PATCH /v1/orgs/{org}/members/{user}", s.inOrg(s.updateMember)},
+		{"DELETE /v1/orgs/{org}/members/{user}", s.inOrg(s.removeMember)},
+		{"POST /v1/orgs/{org}/members/{user}/suspend", s.inOrg(s.suspendMember(true))},
+		{"POST /v1/orgs/{org}/members/{user}/unsuspend", s.inOrg(s.suspendMember(false))},
+		{"GET /v1/orgs/{org}/policy", s.inOrg(s.getPolicy)},
+		{"PUT /v1/orgs/{org}/policy", s.inOrg(s.putPolicy)},
+		{"GET /v1/orgs/{org}/audit", s.inOrg(s.listAudit)},
+	}
+}

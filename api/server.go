@@ -1,0 +1,125 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/service"
+)
+
+// Options are the dependencies and settings of the API server beside the
+// service.
+type Options struct {
+	// Logger receives one line per request and every internal error. It
+	// never receives a token nor an Authorization header. Nil discards.
+	Logger *slog.Logger
+	// BaseURL is the public URL the API is reached at, such as
+	// "https://keys.example.com"; it is announced as the server of the
+	// OpenAPI document. Empty leaves the document's servers out.
+	BaseURL string
+}
+
+// server holds what the handlers share.
+type server struct {
+	svc     *service.Service
+	log     *slog.Logger
+	openapi []byte
+}
+
+// NewServer returns the HTTP API over svc: every route of routes.go behind
+// the request id, logging, recovery, security header and token-in-URL
+// middleware.
+func NewServer(svc *service.Service, opts Options) http.Handler {
+	s := &server{svc: svc, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	doc, err := openAPIDocument(opts.BaseURL)
+	if err != nil {
+		// The document is embedded and checked by the tests; a failure here
+		// is a build mistake, not a runtime condition.
+		panic(fmt.Sprintf("api: embedded openapi.json: %v", err))
+	}
+	s.openapi = doc
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
+	var h http.Handler = &fallback{mux: mux, s: s}
+	h = refuseTokenInURL(s, h)
+	h = securityHeaders(h)
+	h = recoverPanics(s, h)
+	h = logRequests(s, h)
+	h = requestID(h)
+	return h
+}
+
+// fallback serves the mux, answering unknown routes (404) and wrong methods
+// (405) with the error body instead of the mux's plain text.
+type fallback struct {
+	mux *http.ServeMux
+	s   *server
+}
+
+func (f *fallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := f.mux.Handler(r)
+	if pattern != "" {
+		f.mux.ServeHTTP(w, r)
+		return
+	}
+	// Let the mux decide between 404, 405 and a redirect, but keep only its
+	// status and headers.
+	capture := &statusCapture{header: http.Header{}}
+	h.ServeHTTP(capture, r)
+	switch capture.status {
+	case http.StatusMethodNotAllowed:
+		allow := capture.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		f.s.error(w, r, keyward.Errorf(codeMethodNotAllowed, "method %s is not allowed here; allowed: %s", r.Method, allow))
+	case http.StatusNotFound, 0:
+		f.s.error(w, r, keyward.Errorf(keyward.ENOTFOUND, "no such endpoint"))
+	default:
+		// Redirects of unclean paths: pass them on as the mux made them.
+		for k, v := range capture.header {
+			if k != "Content-Type" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(capture.status)
+	}
+}
+
+// statusCapture records the status and headers a handler writes and drops
+// its body.
+type statusCapture struct {
+	header http.Header
+	status int
+}
+
+func (c *statusCapture) Header() http.Header { return c.header }
+
+func (c *statusCapture) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+}
+
+func (c *statusCapture) Write(b []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// writeJSON answers v as JSON with status.
+func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.error(w, r, fmt.Errorf("encoding the answer: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
