@@ -175,7 +175,7 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", r.method, c.BaseURL(), stripURLError(err))
+		return nil, fmt.Errorf("cannot reach %s: %w", c.BaseURL(), stripURLError(err))
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil

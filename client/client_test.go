@@ -94,9 +94,9 @@ func TestRequests(t *testing.T) {
 			_, err := c.Tokens().AddScope(ctx, "tok_1", client.Scope{EntityType: "project", EntityID: "p1", Operations: []string{"read", "list"}})
 			return err
 		}, "POST", "/v1/tokens/tok_1/scopes", "", map[string]any{"entity_type": "project", "entity_id": "p1", "operations": []any{"read", "list"}}},
-		{"remove scope", ``, func(c *client.Client) error { return c.Tokens().RemoveScope(ctx, "tok_1", "scp_1") },
+		{"remove scope", tokenJSON, func(c *client.Client) error { _, err := c.Tokens().RemoveScope(ctx, "tok_1", "scp_1"); return err },
 			"DELETE", "/v1/tokens/tok_1/scopes/scp_1", "", nil},
-		{"clear scopes", ``, func(c *client.Client) error { return c.Tokens().ClearScopes(ctx, "tok_1") },
+		{"clear scopes", tokenJSON, func(c *client.Client) error { _, err := c.Tokens().ClearScopes(ctx, "tok_1"); return err },
 			"DELETE", "/v1/tokens/tok_1/scopes", "", nil},
 		{"key create", `{"token":` + tokenJSON + `,"secret":"kw_key_x"}`, func(c *client.Client) error {
 			_, err := c.Keys("acme").Create(ctx, client.TokenRequest{Kind: "agent", Name: "a", AgentID: "agent-7"})

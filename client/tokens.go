@@ -149,12 +149,16 @@ func (s *TokenSet) AddScope(ctx context.Context, id string, sc Scope) (*Token, e
 	return &out, s.c.do(ctx, request{method: http.MethodPost, path: s.path(id, "scopes"), body: sc}, &out)
 }
 
-// RemoveScope removes one scope of a credential by the scope's id.
-func (s *TokenSet) RemoveScope(ctx context.Context, id, scopeID string) error {
-	return s.c.do(ctx, request{method: http.MethodDelete, path: s.path(id, "scopes", scopeID)}, nil)
+// RemoveScope removes one scope of a credential by the scope's id and
+// returns the credential.
+func (s *TokenSet) RemoveScope(ctx context.Context, id, scopeID string) (*Token, error) {
+	var out Token
+	return &out, s.c.do(ctx, request{method: http.MethodDelete, path: s.path(id, "scopes", scopeID)}, &out)
 }
 
-// ClearScopes removes every scope of a credential.
-func (s *TokenSet) ClearScopes(ctx context.Context, id string) error {
-	return s.c.do(ctx, request{method: http.MethodDelete, path: s.path(id, "scopes")}, nil)
+// ClearScopes removes every scope of a credential and returns the
+// credential.
+func (s *TokenSet) ClearScopes(ctx context.Context, id string) (*Token, error) {
+	var out Token
+	return &out, s.c.do(ctx, request{method: http.MethodDelete, path: s.path(id, "scopes")}, &out)
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/keyward/keyward/client"
+	"github.com/spf13/cobra"
+)
+
+// apiConn holds the flags that say which server to call and as whom.
+type apiConn struct {
+	url   string
+	token string
+	org   string
+}
+
+// addAPIFlags gives an API command group --url and --token.
+func (a *app) addAPIFlags(cmd *cobra.Command, c *apiConn) {
+	cmd.PersistentFlags().StringVar(&c.url, "url", "", "server URL (default $KEYWARD_URL, then the stored login)")
+	cmd.PersistentFlags().StringVar(&c.token, "token", "", "token to present (default $KEYWARD_TOKEN, then the stored login)")
+}
+
+// addOrgFlag gives an org command group --org.
+func (a *app) addOrgFlag(cmd *cobra.Command, c *apiConn) {
+	cmd.PersistentFlags().StringVar(&c.org, "org", "", "org id or slug (default the token's org)")
+}
+
+// userAgent is what the CLI tells the server it is.
+func userAgent() string { return "keyward-cli/" + buildVersion() }
+
+// client returns a client for the server and token chosen by the flags,
+// then KEYWARD_URL and KEYWARD_TOKEN, then the stored login. The stored
+// token is only ever sent to the server it was stored for.
+func (a *app) client(c *apiConn) (*client.Client, error) {
+	url, token := c.url, c.token
+	if url == "" {
+		url = a.getenv("KEYWARD_URL")
+	}
+	if token == "" {
+		token = a.getenv("KEYWARD_TOKEN")
+	}
+	if url == "" || token == "" {
+		stored, err := a.loadCredentials()
+		if err != nil {
+			return nil, err
+		}
+		if stored != nil {
+			if url == "" {
+				url = stored.URL
+			}
+			if token == "" && sameServer(url, stored.URL) {
+				token = stored.Token
+			}
+		}
+	}
+	if url == "" {
+		return nil, fmt.Errorf("no server: give --url, set KEYWARD_URL or run 'keyward login'")
+	}
+	if token == "" {
+		return nil, fmt.Errorf("no token for %s: give --token, set KEYWARD_TOKEN or run 'keyward login'", url)
+	}
+	return client.New(url, token, client.WithUserAgent(userAgent())), nil
+}
+
+// orgRef returns the org to act on: --org, or else the org the token is
+// pinned to, as /v1/whoami tells.
+func (a *app) orgRef(ctx context.Context, cl *client.Client, c *apiConn) (string, error) {
+	if c.org != "" {
+		return c.org, nil
+	}
+	w, err := cl.Whoami(ctx)
+	if err != nil {
+		return "", fmt.Errorf("finding the token's org (or give --org): %w", err)
+	}
+	if w.Org.Slug != "" {
+		return w.Org.Slug, nil
+	}
+	return w.Org.ID, nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// env is everything of the world outside that a command may touch, so
+// that tests can run commands with fake ones.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// app is one invocation: its environment and the flags every command
+// shares.
+type app struct {
+	env
+	// output is "table" or "json" (-o).
+	output string
+}
+
+// usageError is a mistake in the command line; it exits with status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// run runs the command line args and returns the exit status: 0 on
+// success, 1 on failure, 2 on a usage mistake. Every failure is reported
+// on stderr as "keyward: <message>".
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{env: env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(stderr, "keyward: %s\n", err)
+		var ue usageError
+		if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+			fmt.Fprintf(stderr, "Run 'keyward --help' for usage.\n")
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// rootCmd builds the whole command tree for one invocation.
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "keyward",
+		Short: "Personal access tokens and API keys for your product",
+		Long: `keyward mints, scopes, expires, revokes, regenerates, rotates, audits and
+verifies personal access tokens and API keys.
+
+API commands (token, key, member, policy, audit, whoami) talk to a server
+given by --url and --token, or KEYWARD_URL and KEYWARD_TOKEN, or what
+'keyward login' stored. Operator commands (serve, bootstrap, admin,
+migrate, backup) act on the database given by --database-url or
+KEYWARD_DATABASE_URL.`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch a.output {
+			case "table", "json":
+				return nil
+			}
+			return usageError{fmt.Errorf("unknown output %q: want table or json", a.output)}
+		},
+	}
+	root.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		a.serveCmd(),
+		a.bootstrapCmd(),
+		a.adminCmd(),
+		a.migrateCmd(),
+		a.backupCmd(),
+		a.versionCmd(),
+		a.whoamiCmd(),
+		a.tokenCmd(),
+		a.keyCmd(),
+		a.memberCmd(),
+		a.policyCmd(),
+		a.auditCmd(),
+		a.loginCmd(),
+		a.logoutCmd(),
+	)
+	return root
+}
+
+// args wraps a cobra argument check so that its failure is a usage error.
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+		}
+		return nil
+	}
+}
