@@ -44,7 +44,7 @@ func (a *app) adminOrgCreateCmd() *cobra.Command {
 			defer closeSvc()
 			o, err := svc.AdminCreateOrg(cmd.Context(), argv[0], slug, owner)
 			if err != nil {
-				return fmt.Errorf("creating org: %w", err)
+				return operatorError("creating org", err)
 			}
 			out := orgOut(o)
 			if a.json() {
@@ -92,7 +92,7 @@ func (a *app) adminUserCreateCmd() *cobra.Command {
 			defer closeSvc()
 			u, err := svc.AdminCreateUser(cmd.Context(), email, name, password, org, keyward.Role(role))
 			if err != nil {
-				return fmt.Errorf("creating user: %w", err)
+				return operatorError("creating user", err)
 			}
 			out := userOut(u)
 			if a.json() {
@@ -150,7 +150,7 @@ func (a *app) adminTokenCreateCmd() *cobra.Command {
 			defer closeSvc()
 			t, secret, err := svc.AdminCreateToken(cmd.Context(), email, org, req)
 			if err != nil {
-				return fmt.Errorf("creating token: %w", err)
+				return operatorError("creating token", err)
 			}
 			return a.printSecret(&client.TokenSecret{Token: tokenOut(t), Secret: secret}, "Created token for "+email)
 		},

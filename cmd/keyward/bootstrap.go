@@ -52,7 +52,7 @@ users it changes nothing and fails.`,
 			defer closeSvc()
 			res, err := svc.Bootstrap(cmd.Context(), req)
 			if err != nil {
-				return fmt.Errorf("bootstrap: %w", err)
+				return operatorError("bootstrap", err)
 			}
 			out := bootstrapOut{User: userOut(res.User), Org: orgOut(res.Org), Token: tokenOut(res.Token), Secret: res.Secret, Password: res.Password}
 			if a.json() {

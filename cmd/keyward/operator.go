@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/service"
 	"github.com/spf13/cobra"
 )
@@ -47,12 +49,38 @@ func (d *dbFlags) openService(ctx context.Context, opts service.Options) (*servi
 	svc, err := service.New(store, opts)
 	if err != nil {
 		store.Close()
-		return nil, nil, err
+		return nil, nil, operatorError("configuring keyward", err)
 	}
 	return svc, func() {
 		_ = svc.Close(context.WithoutCancel(ctx))
 		_ = store.Close()
 	}, nil
+}
+
+// opError words a service error of an operator command as the CLI words
+// API errors: "what: message: detail (code)".
+type opError struct {
+	what string
+	err  *keyward.Error
+}
+
+func (e *opError) Error() string {
+	msg := e.err.Message
+	if e.err.Detail != "" {
+		msg += ": " + e.err.Detail
+	}
+	return fmt.Sprintf("%s: %s (%s)", e.what, msg, e.err.Code)
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
+// operatorError wraps err from the service with what was being done.
+func operatorError(what string, err error) error {
+	var ke *keyward.Error
+	if errors.As(err, &ke) {
+		return &opError{what: what, err: ke}
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // envOr returns the variable's value, or def when it is unset or empty.
