@@ -59,7 +59,7 @@ users it changes nothing and fails.`,
 				return a.printJSON(out)
 			}
 			t := newTable(a.stdout)
-			t.row("Owner:", fmt.Sprintf("%s <%s> (%s)", out.User.Name, out.User.Email, out.User.ID))
+			t.row("Owner:", person(out.User))
 			t.row("Org:", fmt.Sprintf("%s (%s, %s)", out.Org.Name, out.Org.Slug, out.Org.ID))
 			t.row("Token:", fmt.Sprintf("%s %q (%s)", out.Token.ID, out.Token.Name, out.Token.Kind))
 			t.row("Secret:", out.Secret)

@@ -158,7 +158,7 @@ func (a *app) printMember(m *client.Member) error {
 		return a.printJSON(m)
 	}
 	t := newTable(a.stdout)
-	t.row("User:", fmt.Sprintf("%s <%s> (%s)", m.User.Name, m.User.Email, m.User.ID))
+	t.row("User:", person(m.User))
 	t.row("Org:", m.OrgID)
 	t.row("Role:", m.Role)
 	t.row("Status:", memberStatus(*m))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/keyward/keyward/client"
 )
 
 // json reports whether the output is JSON for scripts.
@@ -72,4 +74,13 @@ func str(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// person shows a user as "Name <email> (id)", or "email (id)" without a
+// name.
+func person(u client.User) string {
+	if u.Name == "" {
+		return fmt.Sprintf("%s (%s)", u.Email, u.ID)
+	}
+	return fmt.Sprintf("%s <%s> (%s)", u.Name, u.Email, u.ID)
 }

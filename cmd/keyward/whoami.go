@@ -27,7 +27,7 @@ func (a *app) whoamiCmd() *cobra.Command {
 			}
 			t := newTable(a.stdout)
 			if w.User != nil {
-				t.row("User:", fmt.Sprintf("%s <%s> (%s)", w.User.Name, w.User.Email, w.User.ID))
+				t.row("User:", person(*w.User))
 			}
 			t.row("Org:", fmt.Sprintf("%s (%s, %s)", w.Org.Name, w.Org.Slug, w.Org.ID))
 			t.row("Role:", str(w.Role))

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/client"
+)
+
+// TestServeInProcess runs 'serve' through run on port 0, as main would,
+// bootstraps beside it, uses it through the CLI, and stops it by ending
+// its context, as SIGTERM does.
+func TestServeInProcess(t *testing.T) {
+	requireStorage(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	env := map[string]string{"KEYWARD_DATABASE_URL": db, "KEYWARD_CONFIG_DIR": filepath.Join(dir, "config"), "KEYWARD_PREFIX": "acme"}
+	getenv := func(k string) string { return env[k] }
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, strings.NewReader(""), stdout, stderr)
+	}()
+
+	var url string
+	deadline := time.Now().Add(20 * time.Second)
+	for url == "" {
+		if m := listenLine.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited with %d: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not say where it listens: %s", stderr.String())
+		}
+	}
+	if _, err := client.New(url, "").Health(ctx); err != nil {
+		t.Fatalf("healthz: %v", err)
+	}
+
+	r := runCLI(t, env, "", "-o", "json", "bootstrap", "--email", "ann@example.com", "--org", "Acme")
+	if r.code != 0 {
+		t.Fatalf("bootstrap: exit %d, %s", r.code, r.stderr)
+	}
+	var boot struct {
+		Secret   string `json:"secret"`
+		Password string `json:"password"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &boot); err != nil || !strings.HasPrefix(boot.Secret, "acme_pat_") || boot.Password == "" {
+		t.Fatalf("bootstrap: got %q (%v), want an acme_pat_ secret and a generated password", r.stdout, err)
+	}
+	env["KEYWARD_URL"], env["KEYWARD_TOKEN"] = url, boot.Secret
+	if r := runCLI(t, env, "", "token", "create", "--name", "in-process"); r.code != 0 || !strings.HasPrefix(r.stdout, "acme_pat_") {
+		t.Fatalf("token create: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "", "whoami"); r.code != 0 || !strings.Contains(r.stdout, "ann@example.com") {
+		t.Fatalf("whoami: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve: got exit %d after shutdown, want 0; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop within 20s of its context ending")
+	}
+	if log := stderr.String(); !strings.Contains(log, "keyward stopped") || strings.Contains(log, boot.Secret) {
+		t.Errorf("serve log: got %q, want a clean stop and no token", log)
+	}
+}
