@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/service"
@@ -66,7 +68,9 @@ type fallback struct {
 
 func (f *fallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := f.mux.Handler(r)
-	if pattern != "" {
+	// A path that needs cleaning gets the mux's redirect, though the mux
+	// names the pattern it would match.
+	if pattern != "" && !needsCleaning(r.URL.EscapedPath()) {
 		f.mux.ServeHTTP(w, r)
 		return
 	}
@@ -90,6 +94,19 @@ func (f *fallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(capture.status)
 	}
+}
+
+// needsCleaning reports whether the mux would redirect p to a clean path
+// ("//", "/./", "/../").
+func needsCleaning(p string) bool {
+	if p == "" || p[0] != '/' {
+		return true
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c != p
 }
 
 // statusCapture records the status and headers a handler writes and drops

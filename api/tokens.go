@@ -51,7 +51,9 @@ func (s *server) listTokens(set service.TokenSet) authedFunc {
 		f := keyward.TokenFilter{Status: keyward.Status(q.Get("status")), Limit: limit, Cursor: cursor}
 		for _, k := range q["kind"] {
 			for k := range strings.SplitSeq(k, ",") {
-				f.Kinds = append(f.Kinds, keyward.Kind(k))
+				if k = strings.TrimSpace(k); k != "" {
+					f.Kinds = append(f.Kinds, keyward.Kind(k))
+				}
 			}
 		}
 		tokens, next, err := s.svc.FindTokens(r.Context(), c, set, f)
