@@ -1,0 +1,51 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Dialect is what differs between the SQL backends. The sqlite and
+// postgres packages each provide one.
+type Dialect struct {
+	// Name names the backend in messages: "sqlite" or "postgres".
+	Name string
+
+	// WriteTx are the options of Update's transactions, ReadTx of View's.
+	WriteTx, ReadTx sql.TxOptions
+
+	// IsUniqueViolation reports whether err is a unique or primary key
+	// constraint violation.
+	IsUniqueViolation func(err error) bool
+	// IsForeignKeyViolation reports whether err is a foreign key violation.
+	IsForeignKeyViolation func(err error) bool
+	// IsRetryable reports whether a transaction that failed with err may
+	// succeed if run again: a serialization failure, a deadlock, a busy
+	// database. Nil means never.
+	IsRetryable func(err error) bool
+
+	// LockChanges, if set, is run in a transaction before it appends to the
+	// change feed, and holds a lock until the transaction ends, so that
+	// entries commit in the order of their sequence numbers and a follower
+	// reading "after seq N" never skips an entry that commits late. It takes
+	// no arguments.
+	LockChanges string
+
+	// LockMigrations, if set, takes a lock that serialises migrations across
+	// processes for as long as conn holds it, and returns the function that
+	// releases it. Where nil, each migration's own write transaction is the
+	// only serialisation needed.
+	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func() error, err error)
+}
+
+func (d *Dialect) uniqueViolation(err error) bool {
+	return err != nil && d.IsUniqueViolation != nil && d.IsUniqueViolation(err)
+}
+
+func (d *Dialect) foreignKeyViolation(err error) bool {
+	return err != nil && d.IsForeignKeyViolation != nil && d.IsForeignKeyViolation(err)
+}
+
+func (d *Dialect) retryable(err error) bool {
+	return err != nil && d.IsRetryable != nil && d.IsRetryable(err)
+}

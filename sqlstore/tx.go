@@ -1,0 +1,92 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/service"
+)
+
+var _ service.Tx = (*tx)(nil)
+
+// tx is one transaction; its methods are the service.Tx interface, one
+// file per table.
+type tx struct {
+	tx  *sql.Tx
+	d   *Dialect
+	now func() time.Time
+}
+
+// wrap prefixes a failure with the name of the operation, pkgsite-style:
+// defer wrap(&err, "FindTokenByID(%q)", id). Errors of the domain (not
+// found, conflict, invalid) are left as they are: their message is written
+// for people.
+func wrap(errp *error, format string, args ...any) {
+	if *errp == nil {
+		return
+	}
+	var e *keyward.Error
+	if errors.As(*errp, &e) {
+		return
+	}
+	*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
+}
+
+// query builds a statement with numbered placeholders from conditions
+// written with "?".
+type query struct {
+	where []string
+	args  []any
+}
+
+// add appends a condition; each "?" in it takes the next of args.
+func (q *query) add(cond string, args ...any) {
+	var b strings.Builder
+	i := 0
+	for _, c := range cond {
+		if c == '?' {
+			q.args = append(q.args, args[i])
+			i++
+			b.WriteString("$" + strconv.Itoa(len(q.args)))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	q.where = append(q.where, b.String())
+}
+
+// arg appends an argument that a statement names itself, and returns its
+// placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// clause returns " WHERE c1 AND c2 ...", or "" with no conditions.
+func (q *query) clause() string {
+	if len(q.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(q.where, " AND ")
+}
+
+// in returns "col IN (?, ?, ...)" for n values, to pass to add.
+func in(col string, n int) string {
+	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+// pageSize applies the page limits of lists.
+func pageSize(n int) int {
+	switch {
+	case n <= 0:
+		return keyward.DefaultPageSize
+	case n > keyward.MaxPageSize:
+		return keyward.MaxPageSize
+	}
+	return n
+}
