@@ -264,10 +264,13 @@ func TestPinningAndOthersTokens(t *testing.T) {
 		ownerTok := owner.Token.ID
 		_, missing := e.svc.FindTokenByID(e.ctx, bob, service.Personal, "tok_doesnotexist")
 		for name, op := range map[string]func() error{
-			"show":       func() error { _, err := e.svc.FindTokenByID(e.ctx, bob, service.Personal, ownerTok); return err },
-			"revoke":     func() error { _, err := e.svc.RevokeToken(e.ctx, bob, service.Personal, ownerTok, ""); return err },
-			"regenerate": func() error { _, _, err := e.svc.RegenerateToken(e.ctx, bob, service.Personal, ownerTok, service.RegenerateRequest{}); return err },
-			"delete":     func() error { return e.svc.DeleteToken(e.ctx, bob, service.Personal, ownerTok) },
+			"show":   func() error { _, err := e.svc.FindTokenByID(e.ctx, bob, service.Personal, ownerTok); return err },
+			"revoke": func() error { _, err := e.svc.RevokeToken(e.ctx, bob, service.Personal, ownerTok, ""); return err },
+			"regenerate": func() error {
+				_, _, err := e.svc.RegenerateToken(e.ctx, bob, service.Personal, ownerTok, service.RegenerateRequest{})
+				return err
+			},
+			"delete": func() error { return e.svc.DeleteToken(e.ctx, bob, service.Personal, ownerTok) },
 		} {
 			if err := op(); err == nil || err.Error() != missing.Error() {
 				t.Errorf("%s another user's token: got %v, want %v", name, err, missing)
@@ -400,9 +403,14 @@ func TestPolicyBlocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		_, adminSecret, err := e.svc.CreateToken(e.ctx, owner, service.OrgKeys, service.TokenRequest{Name: "admin key", Role: keyward.RoleAdmin, ExpiresIn: "30d"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := e.svc.SavePolicy(e.ctx, owner, service.PolicyRequest{RequireExpiry: true, MaxLifetime: "90d"}); err != nil {
 			t.Fatal(err)
 		}
+		admin := e.auth(adminSecret)
 		if got := e.authCode(forever); got != keyward.EFORBIDDEN {
 			t.Fatalf("token breaking policy: got %q, want forbidden", got)
 		}
@@ -417,8 +425,7 @@ func TestPolicyBlocks(t *testing.T) {
 		if _, _, err := e.svc.CreateToken(e.ctx, owner, service.Personal, service.TokenRequest{Name: "x", ExpiresIn: "91d"}); code(err) != keyward.EINVALID {
 			t.Fatalf("mint past max lifetime: got %v, want invalid", err)
 		}
-		member := e.auth(e.member("dan@example.com", "acme", keyward.RoleAdmin))
-		if _, err := e.svc.SavePolicy(e.ctx, member, service.PolicyRequest{}); code(err) != keyward.EFORBIDDEN {
+		if _, err := e.svc.SavePolicy(e.ctx, admin, service.PolicyRequest{}); code(err) != keyward.EFORBIDDEN {
 			t.Fatalf("admin saves policy: got %v, want forbidden", err)
 		}
 		if _, err := e.svc.SavePolicy(e.ctx, owner, service.PolicyRequest{}); err != nil {

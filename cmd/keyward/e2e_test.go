@@ -95,7 +95,6 @@ func newHarness(t *testing.T, dbURL string) *harness {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped with -short")
 	}
-	requireStorage(t)
 	h := &harness{t: t, bin: keywardBinary(t), dir: t.TempDir(), dbURL: dbURL, logs: &syncBuffer{}}
 	t.Cleanup(func() {
 		h.kill()
@@ -269,7 +268,6 @@ func TestEndToEndSQLite(t *testing.T) {
 }
 
 func TestEndToEndPostgres(t *testing.T) {
-	requireStorage(t)
 	h := newHarness(t, postgresURL(t))
 	testEndToEnd(t, h)
 	h.fails("pg_dump", "", "backup", filepath.Join(t.TempDir(), "b.db"), "--database-url", h.dbURL)

@@ -15,7 +15,6 @@ import (
 // bootstraps beside it, uses it through the CLI, and stops it by ending
 // its context, as SIGTERM does.
 func TestServeInProcess(t *testing.T) {
-	requireStorage(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "k.db")
 	env := map[string]string{"KEYWARD_DATABASE_URL": db, "KEYWARD_CONFIG_DIR": filepath.Join(dir, "config"), "KEYWARD_PREFIX": "acme"}
