@@ -2,8 +2,8 @@ package service
 
 import (
 	"context"
-	"time"
 	"net/netip"
+	"time"
 
 	"github.com/keyward/keyward"
 )
@@ -163,5 +163,3 @@ func addrString(ip netip.Addr) string {
 	}
 	return ip.Unmap().String()
 }
-
-
