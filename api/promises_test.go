@@ -417,7 +417,9 @@ func TestPolicyBlocksWithoutRevoking(t *testing.T) {
 	e := newEnv(t)
 	expiring := e.mint(e.owner, client.TokenRequest{Name: "expiring", ExpiresIn: "30d"})
 	var pol client.Policy
-	e.as(e.owner, "PUT", "/v1/orgs/acme/policy", client.Policy{RequireExpiry: true, MaxLifetime: ptr("90d")}).want(t, 200, &pol)
+	// A policy that would block the very token setting it is refused.
+	e.as(e.owner, "PUT", "/v1/orgs/acme/policy", client.Policy{RequireExpiry: true}).wantError(t, 409, "conflict")
+	e.as(expiring.Secret, "PUT", "/v1/orgs/acme/policy", client.Policy{RequireExpiry: true, MaxLifetime: ptr("90d")}).want(t, 200, &pol)
 	if !pol.RequireExpiry || pol.MaxLifetime == nil || *pol.MaxLifetime != "90d" || pol.AllowedKinds == nil {
 		t.Errorf("policy: got %+v", pol)
 	}

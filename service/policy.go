@@ -56,6 +56,12 @@ func (s *Service) SavePolicy(ctx context.Context, c *Caller, req PolicyRequest) 
 			p.AllowedKinds = append(p.AllowedKinds, k)
 		}
 	}
+	if c.Token != nil {
+		// Refuse to lock the caller out through the very token it uses.
+		if breaks, why := p.Breaks(c.Token); breaks {
+			return nil, &keyward.Error{Code: keyward.ECONFLICT, Message: "this policy would block the token you are using; mint a token that complies with it first", Detail: why}
+		}
+	}
 	err := s.store.Update(ctx, func(tx Tx) error {
 		old, err := tx.FindPolicy(ctx, c.Org.ID)
 		if err != nil {

@@ -407,7 +407,10 @@ func TestPolicyBlocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.SavePolicy(e.ctx, owner, service.PolicyRequest{RequireExpiry: true, MaxLifetime: "90d"}); err != nil {
+		if _, err := e.svc.SavePolicy(e.ctx, owner, service.PolicyRequest{RequireExpiry: true}); code(err) != keyward.ECONFLICT {
+			t.Fatalf("policy that blocks the caller's own token: got %v, want conflict", err)
+		}
+		if _, err := e.svc.SavePolicy(e.ctx, e.auth(bounded), service.PolicyRequest{RequireExpiry: true, MaxLifetime: "90d"}); err != nil {
 			t.Fatal(err)
 		}
 		admin := e.auth(adminSecret)
