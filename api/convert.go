@@ -12,8 +12,8 @@ import (
 // in RFC 3339 UTC, absent values null, empty lists [], and never a hash or
 // a secret.
 
-// tokenOut is a token as the API shows it.
-func tokenOut(t *keyward.Token) client.Token {
+// TokenOut is a token as the API shows it.
+func TokenOut(t *keyward.Token) client.Token {
 	out := client.Token{
 		ID:           t.ID,
 		Kind:         string(t.Kind),
@@ -69,7 +69,7 @@ func scopeOut(sc keyward.Scope) client.Scope {
 func tokensOut(ts []*keyward.Token) []client.Token {
 	out := make([]client.Token, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, tokenOut(t))
+		out = append(out, TokenOut(t))
 	}
 	return out
 }
@@ -77,20 +77,22 @@ func tokensOut(ts []*keyward.Token) []client.Token {
 // secretOut is the answer of mint, regenerate and rotate: the only answer
 // that holds a secret.
 func secretOut(t *keyward.Token, secret string) client.TokenSecret {
-	return client.TokenSecret{Token: tokenOut(t), Secret: secret}
+	return client.TokenSecret{Token: TokenOut(t), Secret: secret}
 }
 
-func userOut(u *keyward.User) client.User {
+// UserOut is a user as the API shows it.
+func UserOut(u *keyward.User) client.User {
 	return client.User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt.UTC()}
 }
 
-func orgOut(o *keyward.Org) client.Org {
+// OrgOut is an org as the API shows it.
+func OrgOut(o *keyward.Org) client.Org {
 	return client.Org{ID: o.ID, Slug: o.Slug, Name: o.Name, CreatedAt: o.CreatedAt.UTC()}
 }
 
 func memberOut(m *service.Member) client.Member {
 	return client.Member{
-		User:      userOut(m.User),
+		User:      UserOut(m.User),
 		OrgID:     m.OrgID,
 		Role:      string(m.Role),
 		Suspended: m.Suspended,
@@ -146,13 +148,13 @@ func auditsOut(es []*keyward.AuditEvent) []client.AuditEvent {
 }
 
 func whoamiOut(c *service.Caller) client.Whoami {
-	out := client.Whoami{Org: orgOut(c.Org), Role: optString(string(c.Role)), Permissions: append([]string{}, c.Permissions...)}
+	out := client.Whoami{Org: OrgOut(c.Org), Role: optString(string(c.Role)), Permissions: append([]string{}, c.Permissions...)}
 	if c.User != nil {
-		u := userOut(c.User)
+		u := UserOut(c.User)
 		out.User = &u
 	}
 	if c.Token != nil {
-		t := tokenOut(c.Token)
+		t := TokenOut(c.Token)
 		out.Token = &t
 	}
 	return out

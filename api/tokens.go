@@ -76,7 +76,7 @@ func (s *server) getToken(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, tokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
 		return nil
 	}
 }
@@ -92,7 +92,7 @@ func (s *server) updateToken(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, tokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
 		return nil
 	}
 }
@@ -108,7 +108,7 @@ func (s *server) revokeToken(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, tokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
 		return nil
 	}
 }
@@ -197,7 +197,7 @@ func (s *server) addScope(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, tokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
 		return nil
 	}
 }
@@ -211,7 +211,7 @@ func (s *server) removeScope(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, tokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
 		return nil
 	}
 }

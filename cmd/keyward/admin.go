@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/keyward/keyward/api"
 	"strings"
 
 	"github.com/keyward/keyward"
@@ -46,7 +47,7 @@ func (a *app) adminOrgCreateCmd() *cobra.Command {
 			if err != nil {
 				return operatorError("creating org", err)
 			}
-			out := orgOut(o)
+			out := api.OrgOut(o)
 			if a.json() {
 				return a.printJSON(out)
 			}
@@ -94,7 +95,7 @@ func (a *app) adminUserCreateCmd() *cobra.Command {
 			if err != nil {
 				return operatorError("creating user", err)
 			}
-			out := userOut(u)
+			out := api.UserOut(u)
 			if a.json() {
 				return a.printJSON(out)
 			}
@@ -152,7 +153,7 @@ func (a *app) adminTokenCreateCmd() *cobra.Command {
 			if err != nil {
 				return operatorError("creating token", err)
 			}
-			return a.printSecret(&client.TokenSecret{Token: tokenOut(t), Secret: secret}, "Created token for "+email)
+			return a.printSecret(&client.TokenSecret{Token: api.TokenOut(t), Secret: secret}, "Created token for "+email)
 		},
 	}
 	db.add(a, cmd)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/keyward/keyward/api"
 	"strings"
 
 	"github.com/keyward/keyward/client"
@@ -54,7 +55,7 @@ users it changes nothing and fails.`,
 			if err != nil {
 				return operatorError("bootstrap", err)
 			}
-			out := bootstrapOut{User: userOut(res.User), Org: orgOut(res.Org), Token: tokenOut(res.Token), Secret: res.Secret, Password: res.Password}
+			out := bootstrapOut{User: api.UserOut(res.User), Org: api.OrgOut(res.Org), Token: api.TokenOut(res.Token), Secret: res.Secret, Password: res.Password}
 			if a.json() {
 				return a.printJSON(out)
 			}
