@@ -105,26 +105,46 @@ func (s *Service) effective(t *keyward.Token, role keyward.Role) keyward.Permiss
 // deriveStatus sets t.State and t.BlockedReason from t, its owner's
 // membership and its org's policy at now.
 func (s *Service) deriveStatus(ctx context.Context, tx Tx, t *keyward.Token, now time.Time) error {
-	t.State, t.BlockedReason = t.BaseStatus(now), ""
-	if t.State != keyward.StatusActive {
-		return nil
-	}
-	if t.Kind.Personal() {
-		m, err := tx.FindMembership(ctx, t.OrgID, t.UserID)
-		if err != nil && keyward.ErrorCode(err) != keyward.ENOTFOUND {
-			return err
+	return s.deriveStatuses(ctx, tx, []*keyward.Token{t}, now)
+}
+
+// deriveStatuses derives the status of each token, reading each owner's
+// membership and each org's policy once for the whole list.
+func (s *Service) deriveStatuses(ctx context.Context, tx Tx, tokens []*keyward.Token, now time.Time) error {
+	suspended := map[string]bool{}           // org/user -> suspended
+	policies := map[string]*keyward.Policy{} // org -> policy
+	for _, t := range tokens {
+		t.State, t.BlockedReason = t.BaseStatus(now), ""
+		if t.State != keyward.StatusActive {
+			continue
 		}
-		if m != nil && m.Suspended {
-			t.State, t.BlockedReason = keyward.StatusBlocked, "token owner is suspended"
-			return nil
+		if t.Kind.Personal() {
+			key := t.OrgID + "/" + t.UserID
+			susp, ok := suspended[key]
+			if !ok {
+				m, err := tx.FindMembership(ctx, t.OrgID, t.UserID)
+				if err != nil && keyward.ErrorCode(err) != keyward.ENOTFOUND {
+					return err
+				}
+				susp = m != nil && m.Suspended
+				suspended[key] = susp
+			}
+			if susp {
+				t.State, t.BlockedReason = keyward.StatusBlocked, "token owner is suspended"
+				continue
+			}
 		}
-	}
-	p, err := tx.FindPolicy(ctx, t.OrgID)
-	if err != nil {
-		return err
-	}
-	if breaks, why := p.Breaks(t); breaks {
-		t.State, t.BlockedReason = keyward.StatusBlocked, why
+		p, ok := policies[t.OrgID]
+		if !ok {
+			var err error
+			if p, err = tx.FindPolicy(ctx, t.OrgID); err != nil {
+				return err
+			}
+			policies[t.OrgID] = p
+		}
+		if breaks, why := p.Breaks(t); breaks {
+			t.State, t.BlockedReason = keyward.StatusBlocked, why
+		}
 	}
 	return nil
 }

@@ -15,9 +15,9 @@ import (
 // without KEYWARD_TEST_POSTGRES_URL).
 var backends = []struct {
 	name string
-	open func(t *testing.T) service.Store
+	open func(t testing.TB) service.Store
 }{
-	{"sqlite", func(t *testing.T) service.Store {
+	{"sqlite", func(t testing.TB) service.Store {
 		db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -25,7 +25,7 @@ var backends = []struct {
 		t.Cleanup(func() { db.Close() })
 		return db
 	}},
-	{"postgres", func(t *testing.T) service.Store {
+	{"postgres", func(t testing.TB) service.Store {
 		db, err := postgres.Open(t.Context(), testenv.PostgresURL(t))
 		if err != nil {
 			t.Fatal(err)

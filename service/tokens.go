@@ -276,12 +276,7 @@ func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f key
 		if tokens, next, err = tx.FindTokens(ctx, f); err != nil {
 			return err
 		}
-		for _, t := range tokens {
-			if err := s.deriveStatus(ctx, tx, t, f.Now); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.deriveStatuses(ctx, tx, tokens, f.Now)
 	})
 	return tokens, next, err
 }
