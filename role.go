@@ -158,10 +158,12 @@ func NewPermissionModel(product []string) (*PermissionModel, error) {
 // lower-case letters, digits, '_', '-' and '.' on both sides.
 func ValidPermissionName(s string) bool {
 	resource, action, ok := strings.Cut(s, ":")
-	return ok && validPermPart(resource) && validPermPart(action)
+	return ok && ValidIdentifier(resource) && ValidIdentifier(action)
 }
 
-func validPermPart(s string) bool {
+// ValidIdentifier reports whether s is 1 to 64 of a-z, 0-9, '_', '-' and
+// '.': the alphabet of permission parts and scope entity types.
+func ValidIdentifier(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
 	}

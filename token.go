@@ -148,6 +148,18 @@ const (
 	MaxPageSize     = 200
 )
 
+// PageSize applies the page limits to a requested size: 0 or less means
+// DefaultPageSize, more than MaxPageSize means MaxPageSize.
+func PageSize(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultPageSize
+	case n > MaxPageSize:
+		return MaxPageSize
+	}
+	return n
+}
+
 // TokenUse is what the verifier gathered about a token's use since its last
 // flush.
 type TokenUse struct {

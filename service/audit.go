@@ -45,7 +45,7 @@ func (s *Service) FindAudit(ctx context.Context, c *Caller, f keyward.AuditFilte
 		return nil, "", err
 	}
 	f.OrgID = c.Org.ID
-	f.Limit = pageLimit(f.Limit)
+	f.Limit = keyward.PageSize(f.Limit)
 	var events []*keyward.AuditEvent
 	var next string
 	err := s.store.View(ctx, func(tx Tx) error {
@@ -54,14 +54,4 @@ func (s *Service) FindAudit(ctx context.Context, c *Caller, f keyward.AuditFilte
 		return err
 	})
 	return events, next, err
-}
-
-func pageLimit(n int) int {
-	switch {
-	case n <= 0:
-		return keyward.DefaultPageSize
-	case n > keyward.MaxPageSize:
-		return keyward.MaxPageSize
-	}
-	return n
 }

@@ -32,7 +32,7 @@ func (s *Service) FindMembers(ctx context.Context, c *Caller, cursor string, lim
 	if err := c.require(keyward.PermMembersRead); err != nil {
 		return nil, "", err
 	}
-	limit = pageLimit(limit)
+	limit = keyward.PageSize(limit)
 	var out []*Member
 	var next string
 	err := s.store.View(ctx, func(tx Tx) error {

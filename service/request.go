@@ -115,7 +115,7 @@ func expiry(in string, at *time.Time, now time.Time) (*time.Time, error) {
 
 func validateScope(r ScopeRequest) (keyward.Scope, error) {
 	sc := keyward.Scope{ID: keyward.NewID(keyward.IDPrefixScope), EntityType: strings.TrimSpace(r.EntityType), EntityID: strings.TrimSpace(r.EntityID)}
-	if !validEntityType(sc.EntityType) {
+	if !keyward.ValidIdentifier(sc.EntityType) {
 		return sc, invalid("scope entity_type %q must be 1 to 64 of a-z, 0-9, '_', '-', '.'", r.EntityType)
 	}
 	if sc.EntityID == "" || len(sc.EntityID) > maxEntityLen || strings.ContainsFunc(sc.EntityID, isControl) {
@@ -133,18 +133,6 @@ func validateScope(r ScopeRequest) (keyward.Scope, error) {
 		}
 	}
 	return sc, nil
-}
-
-func validEntityType(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 func validateCIDRs(in []string) ([]netip.Prefix, error) {

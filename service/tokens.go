@@ -268,7 +268,7 @@ func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f key
 	} else {
 		f.Kinds = kinds
 	}
-	f.Now, f.Limit = s.Now(), pageLimit(f.Limit)
+	f.Now, f.Limit = s.Now(), keyward.PageSize(f.Limit)
 	var tokens []*keyward.Token
 	var next string
 	err := s.store.View(ctx, func(tx Tx) error {

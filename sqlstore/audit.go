@@ -60,7 +60,7 @@ func (tx *tx) FindAudit(ctx context.Context, f keyward.AuditFilter) (_ []*keywar
 		}
 		q.add("id < ?", id)
 	}
-	limit := pageSize(f.Limit)
+	limit := keyward.PageSize(f.Limit)
 	rows, err := tx.tx.QueryContext(ctx, `
 		SELECT id, time, org_id, action, actor, actor_token, target, ip, user_agent, details
 		FROM audit_events`+q.clause()+` ORDER BY id DESC LIMIT `+q.arg(limit+1), q.args...)

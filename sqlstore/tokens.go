@@ -162,7 +162,7 @@ func (tx *tx) FindTokens(ctx context.Context, f keyward.TokenFilter) (_ []*keywa
 		}
 		q.add("(created_at, id) < (?, ?)", created, id)
 	}
-	limit := pageSize(f.Limit)
+	limit := keyward.PageSize(f.Limit)
 	tokens, err := tx.queryTokens(ctx, `SELECT `+tokenColumns+` FROM tokens`+q.clause()+
 		` ORDER BY created_at DESC, id DESC LIMIT `+q.arg(limit+1), q.args...)
 	if err != nil {

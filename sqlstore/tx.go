@@ -79,14 +79,3 @@ func (q *query) clause() string {
 func in(col string, n int) string {
 	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
-
-// pageSize applies the page limits of lists.
-func pageSize(n int) int {
-	switch {
-	case n <= 0:
-		return keyward.DefaultPageSize
-	case n > keyward.MaxPageSize:
-		return keyward.MaxPageSize
-	}
-	return n
-}

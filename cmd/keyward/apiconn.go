@@ -63,6 +63,17 @@ func (a *app) client(c *apiConn) (*client.Client, error) {
 	return client.New(url, token, client.WithUserAgent(userAgent())), nil
 }
 
+// orgClient returns a client and the org to act on, for commands under
+// /v1/orgs/{org}.
+func (a *app) orgClient(ctx context.Context, c *apiConn) (*client.Client, string, error) {
+	cl, err := a.client(c)
+	if err != nil {
+		return nil, "", err
+	}
+	org, err := a.orgRef(ctx, cl, c)
+	return cl, org, err
+}
+
 // orgRef returns the org to act on: --org, or else the org the token is
 // pinned to, as /v1/whoami tells.
 func (a *app) orgRef(ctx context.Context, cl *client.Client, c *apiConn) (string, error) {

@@ -79,11 +79,7 @@ func (a *app) auditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := a.client(&conn)
-			if err != nil {
-				return err
-			}
-			org, err := a.orgRef(cmd.Context(), cl, &conn)
+			cl, org, err := a.orgClient(cmd.Context(), &conn)
 			if err != nil {
 				return err
 			}
@@ -121,11 +117,7 @@ func (a *app) auditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := a.client(&conn)
-			if err != nil {
-				return err
-			}
-			org, err := a.orgRef(cmd.Context(), cl, &conn)
+			cl, org, err := a.orgClient(cmd.Context(), &conn)
 			if err != nil {
 				return err
 			}

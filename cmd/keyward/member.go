@@ -21,15 +21,7 @@ next request; removal revokes their tokens in the org.`,
 	a.addAPIFlags(group, &conn)
 	a.addOrgFlag(group, &conn)
 
-	// open returns a client and the org to act on.
-	open := func(ctx context.Context) (*client.Client, string, error) {
-		cl, err := a.client(&conn)
-		if err != nil {
-			return nil, "", err
-		}
-		org, err := a.orgRef(ctx, cl, &conn)
-		return cl, org, err
-	}
+	open := func(ctx context.Context) (*client.Client, string, error) { return a.orgClient(ctx, &conn) }
 	var (
 		opts   client.ListOptions
 		all    bool

@@ -21,11 +21,7 @@ func (a *app) policyCmd() *cobra.Command {
 		Short: "Show the org's token policy",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := a.client(&conn)
-			if err != nil {
-				return err
-			}
-			org, err := a.orgRef(cmd.Context(), cl, &conn)
+			cl, org, err := a.orgClient(cmd.Context(), &conn)
 			if err != nil {
 				return err
 			}
@@ -50,11 +46,7 @@ func (a *app) policyCmd() *cobra.Command {
 			if !f.Changed("require-expiry") && !f.Changed("max-lifetime") && !f.Changed("allowed-kinds") {
 				return usageError{fmt.Errorf("nothing to change: give --require-expiry, --max-lifetime or --allowed-kinds")}
 			}
-			cl, err := a.client(&conn)
-			if err != nil {
-				return err
-			}
-			org, err := a.orgRef(cmd.Context(), cl, &conn)
+			cl, org, err := a.orgClient(cmd.Context(), &conn)
 			if err != nil {
 				return err
 			}
