@@ -178,6 +178,41 @@ func lastOwner(ctx context.Context, tx Tx, m *Member) error {
 	return nil
 }
 
+// changeMember runs fn on member ref of the caller's org in one write
+// transaction, after the checks every member change shares. fn makes its
+// change in tx and returns the audit action and details, or "" when
+// nothing changed; changeMember then records the change-feed entry and
+// the audit event.
+func (s *Service) changeMember(ctx context.Context, c *Caller, ref string, fn func(tx Tx, m *Member) (string, map[string]any, error)) (*Member, error) {
+	if err := canManage(c, keyward.RoleViewer); err != nil {
+		return nil, err
+	}
+	var out *Member
+	err := s.store.Update(ctx, func(tx Tx) error {
+		m, err := s.findMember(ctx, tx, c, ref)
+		if err != nil {
+			return err
+		}
+		if err := canManage(c, m.Role); err != nil {
+			return err
+		}
+		out = m
+		action, details, err := fn(tx, m)
+		if err != nil || action == "" {
+			return err
+		}
+		if err := s.change(ctx, tx, keyward.ChangeMember, m.OrgID, "", m.UserID, nil); err != nil {
+			return err
+		}
+		details["email"] = m.User.Email
+		return s.audit(ctx, tx, c, m.OrgID, action, m.UserID, details)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UpdateMember changes a member's role; it takes effect on the member's
 // very next request.
 func (s *Service) UpdateMember(ctx context.Context, c *Caller, ref string, upd MemberUpdate) (*Member, error) {
@@ -187,78 +222,48 @@ func (s *Service) UpdateMember(ctx context.Context, c *Caller, ref string, upd M
 	if err := canManage(c, upd.Role); err != nil {
 		return nil, err
 	}
-	var out *Member
-	err := s.store.Update(ctx, func(tx Tx) error {
-		m, err := s.findMember(ctx, tx, c, ref)
-		if err != nil {
-			return err
-		}
-		if err := canManage(c, m.Role); err != nil {
-			return err
-		}
-		out = m
+	return s.changeMember(ctx, c, ref, func(tx Tx, m *Member) (string, map[string]any, error) {
 		if m.Role == upd.Role {
-			return nil
+			return "", nil, nil
 		}
 		if upd.Role != keyward.RoleOwner {
 			if err := lastOwner(ctx, tx, m); err != nil {
-				return err
+				return "", nil, err
 			}
 		}
 		from := m.Role
 		m.Role = upd.Role
 		if err := tx.UpdateMembership(ctx, &m.Membership); err != nil {
-			return err
+			return "", nil, err
 		}
-		if err := s.change(ctx, tx, keyward.ChangeMember, m.OrgID, "", m.UserID, nil); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, c, m.OrgID, keyward.ActionMemberRoleChanged, m.UserID, map[string]any{"email": m.User.Email, "from": from, "to": m.Role})
+		return keyward.ActionMemberRoleChanged, map[string]any{"from": from, "to": m.Role}, nil
 	})
-	return out, err
 }
 
 // SuspendMember suspends or unsuspends a member in the caller's org. While
 // suspended, the member's tokens are blocked.
 func (s *Service) SuspendMember(ctx context.Context, c *Caller, ref string, suspend bool) (*Member, error) {
-	if err := canManage(c, keyward.RoleViewer); err != nil {
-		return nil, err
-	}
-	var out *Member
-	err := s.store.Update(ctx, func(tx Tx) error {
-		m, err := s.findMember(ctx, tx, c, ref)
-		if err != nil {
-			return err
-		}
-		if err := canManage(c, m.Role); err != nil {
-			return err
-		}
-		out = m
+	return s.changeMember(ctx, c, ref, func(tx Tx, m *Member) (string, map[string]any, error) {
 		if m.Suspended == suspend {
-			return nil
+			return "", nil, nil
 		}
 		if suspend {
 			if c.User != nil && c.User.ID == m.UserID {
-				return keyward.Errorf(keyward.ECONFLICT, "you cannot suspend yourself")
+				return "", nil, keyward.Errorf(keyward.ECONFLICT, "you cannot suspend yourself")
 			}
 			if err := lastOwner(ctx, tx, m); err != nil {
-				return err
+				return "", nil, err
 			}
 		}
 		m.Suspended = suspend
 		if err := tx.UpdateMembership(ctx, &m.Membership); err != nil {
-			return err
+			return "", nil, err
 		}
-		if err := s.change(ctx, tx, keyward.ChangeMember, m.OrgID, "", m.UserID, nil); err != nil {
-			return err
+		if suspend {
+			return keyward.ActionMemberSuspended, map[string]any{}, nil
 		}
-		action := keyward.ActionMemberSuspended
-		if !suspend {
-			action = keyward.ActionMemberUnsuspended
-		}
-		return s.audit(ctx, tx, c, m.OrgID, action, m.UserID, map[string]any{"email": m.User.Email})
+		return keyward.ActionMemberUnsuspended, map[string]any{}, nil
 	})
-	return out, err
 }
 
 // RemoveMember removes a member from the caller's org and, in the same
@@ -266,44 +271,33 @@ func (s *Service) SuspendMember(ctx context.Context, c *Caller, ref string, susp
 // tokens in other orgs and the org keys they created are untouched. It
 // returns the member and the ids of the revoked tokens.
 func (s *Service) RemoveMember(ctx context.Context, c *Caller, ref string) (*Member, []string, error) {
-	if err := canManage(c, keyward.RoleViewer); err != nil {
-		return nil, nil, err
-	}
-	var out *Member
 	var revoked []string
-	err := s.store.Update(ctx, func(tx Tx) error {
-		m, err := s.findMember(ctx, tx, c, ref)
-		if err != nil {
-			return err
-		}
-		if err := canManage(c, m.Role); err != nil {
-			return err
-		}
+	m, err := s.changeMember(ctx, c, ref, func(tx Tx, m *Member) (string, map[string]any, error) {
 		if err := lastOwner(ctx, tx, m); err != nil {
-			return err
+			return "", nil, err
 		}
+		var err error
 		revoked, err = tx.RevokeUserTokens(ctx, m.OrgID, m.UserID, []keyward.Kind{keyward.KindPAT, keyward.KindOAuth}, s.Now(), c.actor(), "member removed")
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		if revoked == nil {
 			revoked = []string{}
 		}
 		for _, id := range revoked {
 			if err := s.change(ctx, tx, keyward.ChangeToken, m.OrgID, id, m.UserID, nil); err != nil {
-				return err
+				return "", nil, err
 			}
 		}
 		if err := tx.DeleteMembership(ctx, m.OrgID, m.UserID); err != nil {
-			return err
+			return "", nil, err
 		}
-		if err := s.change(ctx, tx, keyward.ChangeMember, m.OrgID, "", m.UserID, nil); err != nil {
-			return err
-		}
-		out = m
-		return s.audit(ctx, tx, c, m.OrgID, keyward.ActionMemberRemoved, m.UserID, map[string]any{"email": m.User.Email, "role": m.Role, "revoked_tokens": revoked})
+		return keyward.ActionMemberRemoved, map[string]any{"role": m.Role, "revoked_tokens": revoked}, nil
 	})
-	return out, revoked, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, revoked, nil
 }
 
 // CountMemberTokens returns how many active personal tokens a member holds
