@@ -30,6 +30,9 @@ const (
 	SourceOAuthPrefix = "oauth:"
 )
 
+// UsageDays is how many days of daily use counts a token's Usage holds.
+const UsageDays = 30
+
 // Token is a credential's record. It never holds the secret: only its
 // SHA-256 and its display form.
 type Token struct {
@@ -71,6 +74,10 @@ type Token struct {
 	FamilyID string
 	// SupersededBy is the id of the token that rotated this one out.
 	SupersededBy string
+
+	// Usage is the count of uses per UTC day over the last UsageDays days,
+	// oldest first and today last; nil where the reader did not load it.
+	Usage []int
 
 	// State is derived when the token is read for a caller (see
 	// BaseStatus and service.Service); it is never stored.
