@@ -50,7 +50,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		return err
 	}
 	defer closeLimiter()
-	svc, closeSvc, err := db.openService(ctx, service.Options{Logger: log})
+	svc, closeSvc, err := db.openService(ctx, service.Options{Logger: log, TokenRateLimit: limits.token})
 	if err != nil {
 		return err
 	}
