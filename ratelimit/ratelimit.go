@@ -77,8 +77,8 @@ func (c cell) take(now, tat int64) (int64, bool) {
 	return next, true
 }
 
-// result describes the state after take returned tat and allowed at now;
-// toTime converts a time in the cell's unit.
+// result describes the state after take returned tat and allowed at now,
+// all in unit.
 func (c cell) result(limit int, now, tat int64, allowed bool, unit time.Duration) Result {
 	r := Result{Allowed: allowed, Limit: limit, Reset: unixTime(tat, unit)}
 	if !allowed {
