@@ -171,8 +171,11 @@ func clientIP(r *http.Request) netip.Addr {
 // through it record the source "cli".
 const cliUserAgent = "keyward-cli/"
 
-// authenticate establishes the caller of r from its credential.
-func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (*service.Caller, error) {
+// authenticate establishes the caller of r from its credential, and
+// counts the request against the token's rate limit, or the client
+// address's when authentication fails.
+func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (c *service.Caller, err error) {
+	defer func() { c, err = s.countAuthentication(r, c, err) }()
 	raw, err := Credential(r.Header)
 	if err == errNoCredential {
 		w.Header().Set("WWW-Authenticate", challengeMissing)
@@ -180,7 +183,7 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (*service.
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.svc.Authenticate(r.Context(), raw, clientIP(r), r.UserAgent())
+	c, err = s.svc.Authenticate(r.Context(), raw, clientIP(r), r.UserAgent())
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}

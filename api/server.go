@@ -22,6 +22,9 @@ type Options struct {
 	// "https://keys.example.com"; it is announced as the server of the
 	// OpenAPI document. Empty leaves the document's servers out.
 	BaseURL string
+	// RateLimit sets the limiter and the budgets; its zero value serves
+	// without rate limits.
+	RateLimit RateLimitOptions
 }
 
 // server holds what the handlers share.
@@ -29,16 +32,18 @@ type server struct {
 	svc     *service.Service
 	log     *slog.Logger
 	openapi []byte
+	limits  RateLimitOptions
 }
 
 // NewServer returns the HTTP API over svc: every route of routes.go behind
-// the request id, logging, recovery, security header and token-in-URL
-// middleware.
+// the request id, logging, recovery, security header, rate limit and
+// token-in-URL middleware.
 func NewServer(svc *service.Service, opts Options) http.Handler {
 	s := &server{svc: svc, log: opts.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.limits = opts.RateLimit
 	doc, err := openAPIDocument(opts.BaseURL)
 	if err != nil {
 		// The document is embedded and checked by the tests; a failure here
@@ -52,6 +57,7 @@ func NewServer(svc *service.Service, opts Options) http.Handler {
 	}
 	var h http.Handler = &fallback{mux: mux, s: s}
 	h = refuseTokenInURL(s, h)
+	h = s.rateLimit(h)
 	h = securityHeaders(h)
 	h = recoverPanics(s, h)
 	h = logRequests(s, h)

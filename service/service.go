@@ -27,6 +27,10 @@ type Options struct {
 	// UsageFlushInterval is how often gathered last-used data is written;
 	// 0 means 2 seconds.
 	UsageFlushInterval time.Duration
+	// TokenRateLimit is the requests a token may make an hour unless it
+	// has a limit of its own; an own limit above it needs apikeys:manage.
+	// 0 leaves own limits unchecked.
+	TokenRateLimit int
 }
 
 // Service is keyward's use cases over one Store.
@@ -37,6 +41,8 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	usage  *usageTracker
+	// rateLimit is Options.TokenRateLimit.
+	rateLimit int
 
 	closeOnce sync.Once
 }
@@ -55,6 +61,7 @@ func New(store Store, opts Options) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.rateLimit = opts.TokenRateLimit
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -134,8 +134,8 @@ func (s *Service) CreateToken(ctx context.Context, c *Caller, set TokenSet, req 
 	if t.AllowedCIDRs, err = validateCIDRs(req.AllowedCIDRs); err != nil {
 		return nil, "", err
 	}
-	if req.RateLimit < 0 {
-		return nil, "", invalid("rate_limit must not be negative")
+	if err := s.checkRateLimit(c, req.RateLimit); err != nil {
+		return nil, "", err
 	}
 	secret := s.format.New(kind)
 	t.Hash, t.Display = keyward.HashToken(secret), keyward.DisplayToken(secret)

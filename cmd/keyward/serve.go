@@ -22,6 +22,7 @@ func (a *app) serveCmd() *cobra.Command {
 	var (
 		db              dbFlags
 		addr, publicURL string
+		limits          rateFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -31,19 +32,25 @@ migrations), and serves the HTTP API until SIGINT or SIGTERM, when it
 finishes the requests in flight and writes the usage it holds in memory.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), db, addr, publicURL)
+			return a.serve(cmd.Context(), db, addr, publicURL, limits)
 		},
 	}
 	db.add(a, cmd)
+	limits.add(a, cmd)
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
 	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, for the OpenAPI document ($KEYWARD_PUBLIC_URL)")
 	return cmd
 }
 
 // serve runs the server until ctx ends.
-func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) error {
+func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags) error {
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
-	svc, closeSvc, err := db.openService(ctx, service.Options{Logger: log})
+	rateLimits, closeLimiter, err := limits.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	svc, closeSvc, err := db.openService(ctx, service.Options{Logger: log, TokenRateLimit: limits.token})
 	if err != nil {
 		return err
 	}
@@ -60,7 +67,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 	svc.Start(background, 0)
 
 	srv := &http.Server{
-		Handler:           api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL}),
+		Handler:           api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL, RateLimit: rateLimits}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      5 * time.Minute,

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/testenv"
+)
+
+// startServe runs 'serve' in process on port 0 with env and args, and
+// returns its URL; the server stops when the test ends.
+func startServe(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	getenv := func(k string) string { return env[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), stdout, stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop within 20s of its context ending")
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := listenLine.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited with %d: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not say where it listens: %s", stderr.String())
+		}
+	}
+}
+
+// get sends GET url with an optional Bearer token and returns the answer's
+// status and headers.
+func get(t *testing.T, url, token string) (int, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+// serve takes its limits from flags and the environment, and counts in
+// memory or, with --redis-url, in Redis under --redis-prefix.
+func TestServeRateLimits(t *testing.T) {
+	t.Run("Memory", func(t *testing.T) {
+		dir := t.TempDir()
+		env := map[string]string{"KEYWARD_DATABASE_URL": filepath.Join(dir, "k.db"), "KEYWARD_RATE_LIMIT_IP": "2"}
+		url := startServe(t, env, "--rate-limit-token", "3")
+		for i, want := range []int{401, 401, 429} {
+			status, h := get(t, url+"/v1/whoami", "")
+			if status != want || h.Get("X-RateLimit-Limit") != "2" {
+				t.Fatalf("request %d without a token: got %d with limit %q, want %d with limit 2", i+1, status, h.Get("X-RateLimit-Limit"), want)
+			}
+		}
+		r := runCLI(t, env, "", "-o", "json", "bootstrap", "--email", "ann@example.com", "--org", "Acme")
+		if r.code != 0 {
+			t.Fatalf("bootstrap: exit %d, %s", r.code, r.stderr)
+		}
+		var boot struct {
+			Secret string `json:"secret"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &boot); err != nil {
+			t.Fatalf("bootstrap output: %v", err)
+		}
+		for i, want := range []int{200, 200, 200, 429} {
+			status, h := get(t, url+"/v1/whoami", boot.Secret)
+			if status != want || h.Get("X-RateLimit-Limit") != "3" {
+				t.Fatalf("request %d with a token: got %d with limit %q, want %d with limit 3", i+1, status, h.Get("X-RateLimit-Limit"), want)
+			}
+		}
+	})
+
+	t.Run("Redis", func(t *testing.T) {
+		rd := testenv.RedisServer(t)
+		env := map[string]string{"KEYWARD_DATABASE_URL": filepath.Join(t.TempDir(), "k.db"), "KEYWARD_REDIS_URL": rd.URL}
+		url := startServe(t, env, "--redis-prefix", rd.Prefix)
+		status, h := get(t, url+"/v1/whoami", "")
+		if status != 401 || h.Get("X-RateLimit-Limit") != "100" || h.Get("X-RateLimit-Remaining") != "99" {
+			t.Fatalf("got %d with limit %q and remaining %q, want 401 with the defaults, 100 and 99",
+				status, h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"))
+		}
+		keys, err := rd.Keys(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 1 || keys[0] != rd.Prefix+"ip:127.0.0.1" {
+			t.Fatalf("got Redis keys %v, want [%sip:127.0.0.1]", keys, rd.Prefix)
+		}
+	})
+
+	t.Run("Off", func(t *testing.T) {
+		env := map[string]string{"KEYWARD_DATABASE_URL": filepath.Join(t.TempDir(), "k.db")}
+		url := startServe(t, env, "--rate-limit-ip", "0")
+		if status, h := get(t, url+"/v1/whoami", ""); status != 401 || h.Get("X-RateLimit-Limit") != "" {
+			t.Fatalf("got %d with limit %q, want 401 and no limit", status, h.Get("X-RateLimit-Limit"))
+		}
+	})
+}
+
+// Malformed limits and Redis URLs stop serve before it listens.
+func TestServeRateLimitMistakes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"env", map[string]string{"KEYWARD_RATE_LIMIT_TOKEN": "lots"}, nil, "KEYWARD_RATE_LIMIT_TOKEN"},
+		{"negative", nil, []string{"--rate-limit-ip", "-1"}, "--rate-limit-ip -1"},
+		{"url", nil, []string{"--redis-url", "http://user:hunter2@host/"}, "--redis-url"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := map[string]string{"KEYWARD_DATABASE_URL": filepath.Join(t.TempDir(), "k.db")}
+			for k, v := range c.env {
+				env[k] = v
+			}
+			r := runCLI(t, env, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, c.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stderr, "hunter2") || strings.Contains(r.stdout, "listening") {
+				t.Fatalf("got exit %d, stdout %q, stderr %q; want exit 2 naming %s, before listening", r.code, r.stdout, r.stderr, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,145 @@
+package ratelimit
+
+import (
+	"context"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	// shardCount spreads keys over independently locked maps, so that
+	// concurrent requests for different keys rarely wait for each other.
+	shardCount = 64
+	// DefaultMaxKeys bounds a Memory that is given no MaxKeys: about 100
+	// MB at worst for keys of the length keyward uses.
+	DefaultMaxKeys = 1 << 20
+	// sweepEvery is how often a shard drops the keys that have their whole
+	// budget back.
+	sweepEvery = time.Minute
+	// evictSample is how many keys a full shard looks at to evict the one
+	// nearest to its whole budget.
+	evictSample = 8
+)
+
+// Memory is a rate limiter for one process: a sharded map from key to
+// its TAT. It holds at most MaxKeys keys: idle keys (those with their
+// whole budget back) are swept every minute and whenever a shard is full;
+// if a shard is still full, the key nearest to its whole budget among a
+// few sampled is evicted, which can only give that key back some budget
+// early. A check of a key already held allocates nothing.
+type Memory struct {
+	now    func() time.Time
+	seed   maphash.Seed
+	max    int // keys per shard
+	shards [shardCount]shard
+}
+
+type shard struct {
+	mu        sync.Mutex
+	tats      map[string]int64 // key → TAT in Unix nanoseconds
+	nextSweep int64
+	// Padding keeps two shards' locks off one cache line.
+	_ [40]byte
+}
+
+// MemoryOptions configure a Memory.
+type MemoryOptions struct {
+	// Now returns the current time; nil means time.Now. Tests control the
+	// clock with it.
+	Now func() time.Time
+	// MaxKeys bounds the keys held; 0 means DefaultMaxKeys.
+	MaxKeys int
+}
+
+// NewMemory returns an empty in-process limiter.
+func NewMemory(opts MemoryOptions) *Memory {
+	m := &Memory{now: opts.Now, seed: maphash.MakeSeed(), max: opts.MaxKeys}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.max <= 0 {
+		m.max = DefaultMaxKeys
+	}
+	m.max = max(m.max/shardCount, 1)
+	for i := range m.shards {
+		m.shards[i].tats = make(map[string]int64)
+	}
+	return m
+}
+
+// Allow counts one request for key against a budget of limit requests per
+// window, if the budget allows it. It returns ErrInvalidLimit for a limit
+// or window that is not positive, and no other error.
+func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Duration) (Result, error) {
+	c, err := newCell(limit, window, time.Nanosecond)
+	if err != nil {
+		return Result{}, err
+	}
+	now := m.now().UnixNano()
+	sh := &m.shards[maphash.String(m.seed, key)&(shardCount-1)]
+	sh.mu.Lock()
+	if now >= sh.nextSweep {
+		sh.sweep(now)
+	}
+	tat, held := sh.tats[key]
+	tat, allowed := c.take(now, tat)
+	if allowed {
+		if !held {
+			if len(sh.tats) >= m.max {
+				sh.sweep(now)
+				if len(sh.tats) >= m.max {
+					sh.evict()
+				}
+			}
+			// The key may be part of a larger string the caller holds.
+			key = strings.Clone(key)
+		}
+		sh.tats[key] = tat
+	}
+	sh.mu.Unlock()
+	return c.result(limit, now, tat, allowed, time.Nanosecond), nil
+}
+
+// sweep drops the keys whose whole budget is back at now: they are the
+// same as keys never seen. The caller holds the lock.
+func (sh *shard) sweep(now int64) {
+	for k, tat := range sh.tats {
+		if tat <= now {
+			delete(sh.tats, k)
+		}
+	}
+	sh.nextSweep = now + int64(sweepEvery)
+}
+
+// evict drops, among a few keys sampled by the map's random iteration
+// order, the one with the earliest TAT. The caller holds the lock.
+func (sh *shard) evict() {
+	var victim string
+	var earliest int64
+	n := 0
+	for k, tat := range sh.tats {
+		if n == 0 || tat < earliest {
+			victim, earliest = k, tat
+		}
+		if n++; n == evictSample {
+			break
+		}
+	}
+	if n > 0 {
+		delete(sh.tats, victim)
+	}
+}
+
+// Len returns the number of keys held.
+func (m *Memory) Len() int {
+	n := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		n += len(sh.tats)
+		sh.mu.Unlock()
+	}
+	return n
+}

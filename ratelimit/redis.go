@@ -1,0 +1,193 @@
+package ratelimit
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed gcra.lua
+var gcraSource string
+
+// gcraScript runs by EVALSHA, loading itself with EVAL the first time a
+// server does not know it.
+var gcraScript = redis.NewScript(gcraSource)
+
+// DefaultPrefix starts every key keyward keeps in Redis for rate limits.
+const DefaultPrefix = "keyward:ratelimit:"
+
+// defaultPause is how long a Redis limiter leaves Redis alone after a
+// failure before it tries again.
+const defaultPause = time.Second
+
+// Redis is a rate limiter shared by every node that uses the same Redis
+// and prefix: each check is one atomic script in one round trip, on
+// Redis's own clock unless Now is set.
+//
+// When Redis cannot be reached, Redis fails over to a per-node Memory: it
+// logs a warning, counts the failure (Failures), and for a pause of a
+// second answers from the Memory without trying Redis, so a Redis outage
+// neither stops the API nor slows every request by a timeout. While it
+// lasts each node enforces the limits on its own, as without Redis.
+type Redis struct {
+	client   redis.Scripter
+	closer   func() error
+	prefix   string
+	now      func() time.Time
+	fallback *Memory
+	log      *slog.Logger
+	pause    time.Duration
+
+	failures  atomic.Uint64
+	downUntil atomic.Int64 // Unix nanoseconds; Redis is not tried before
+}
+
+// RedisOptions configure a Redis limiter.
+type RedisOptions struct {
+	// Prefix starts every key; "" means DefaultPrefix. Nodes share budgets
+	// only when they share the prefix.
+	Prefix string
+	// Now returns the current time; nil means Redis's own clock (the TIME
+	// command inside the script), which keeps the nodes' budgets in step
+	// whatever their clocks say. Tests control the clock with it.
+	Now func() time.Time
+	// Fallback answers while Redis cannot be reached; nil means a new
+	// Memory with default options (and Now).
+	Fallback *Memory
+	// Logger receives the warnings of failing over and back; nil discards.
+	Logger *slog.Logger
+	// Pause is how long Redis is left alone after a failure; 0 means one
+	// second.
+	Pause time.Duration
+}
+
+// NewRedis returns a limiter over client, which the caller keeps and
+// closes.
+func NewRedis(client redis.Scripter, opts RedisOptions) *Redis {
+	r := &Redis{client: client, prefix: opts.Prefix, now: opts.Now, fallback: opts.Fallback, log: opts.Logger, pause: opts.Pause}
+	if r.prefix == "" {
+		r.prefix = DefaultPrefix
+	}
+	if r.fallback == nil {
+		r.fallback = NewMemory(MemoryOptions{Now: opts.Now})
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.pause <= 0 {
+		r.pause = defaultPause
+	}
+	return r
+}
+
+// OpenRedis connects to the Redis at rawURL (redis://[user:password@]host:port/db,
+// or rediss:// for TLS, with go-redis's query options) and returns a
+// limiter over it that Close closes. Timeouts the URL does not set are
+// short, since a check sits on the path of every request: one dial
+// attempt of at most a second, reads and writes of half a second, one
+// retry. It does not wait for Redis: use Ping for that.
+func OpenRedis(rawURL string, opts RedisOptions) (*Redis, error) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		// go-redis errors may quote the URL, and with it a password.
+		return nil, errors.New("ratelimit: invalid Redis URL: want redis://[user:password@]host:port/db")
+	}
+	q := url.Values{}
+	if u, err := url.Parse(rawURL); err == nil {
+		q = u.Query()
+	}
+	if !q.Has("dial_timeout") {
+		o.DialTimeout = time.Second
+	}
+	if !q.Has("read_timeout") {
+		o.ReadTimeout = 500 * time.Millisecond
+	}
+	if !q.Has("write_timeout") {
+		o.WriteTimeout = 500 * time.Millisecond
+	}
+	if !q.Has("max_retries") {
+		o.MaxRetries = 1
+	}
+	// One dial attempt per connection: a failed check falls back at once.
+	o.DialerRetries = 1
+	c := redis.NewClient(o)
+	r := NewRedis(c, opts)
+	r.closer = c.Close
+	return r, nil
+}
+
+// Ping checks that Redis answers.
+func (r *Redis) Ping(ctx context.Context) error {
+	p, ok := r.client.(interface {
+		Ping(context.Context) *redis.StatusCmd
+	})
+	if !ok {
+		return nil
+	}
+	if err := p.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ratelimit: Redis ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connections OpenRedis made; a limiter from NewRedis
+// leaves its client to the caller.
+func (r *Redis) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer()
+}
+
+// Failures returns how many checks Redis failed since the start (each
+// answered by the fallback), for metrics.
+func (r *Redis) Failures() uint64 { return r.failures.Load() }
+
+// Allow counts one request for key against a budget of limit requests per
+// window, if the budget allows it, in one round trip to Redis. It returns
+// ErrInvalidLimit for a limit or window that is not positive and the
+// context's error when ctx ends; a Redis failure is answered by the
+// fallback, not returned.
+func (r *Redis) Allow(ctx context.Context, key string, limit int, window time.Duration) (Result, error) {
+	c, err := newCell(limit, window, time.Microsecond)
+	if err != nil {
+		return Result{}, err
+	}
+	if time.Now().UnixNano() < r.downUntil.Load() {
+		return r.fallback.Allow(ctx, key, limit, window)
+	}
+	now := int64(-1)
+	if r.now != nil {
+		now = r.now().UnixMicro()
+	}
+	v, err := gcraScript.Run(ctx, r.client, []string{r.prefix + key}, c.interval, c.burst, now).Int64Slice()
+	if err == nil && len(v) != 3 {
+		err = fmt.Errorf("script answered %d values, want 3", len(v))
+	}
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return Result{}, ctxErr
+		}
+		r.fail(err)
+		return r.fallback.Allow(ctx, key, limit, window)
+	}
+	if r.downUntil.Load() != 0 && r.downUntil.Swap(0) != 0 {
+		r.log.Warn("rate limits: Redis is back; budgets are shared again")
+	}
+	return c.result(limit, v[2], v[1], v[0] == 1, time.Microsecond), nil
+}
+
+// fail records a Redis failure and leaves Redis alone for the pause.
+func (r *Redis) fail(err error) {
+	r.failures.Add(1)
+	r.downUntil.Store(time.Now().Add(r.pause).UnixNano())
+	r.log.Warn("rate limits: Redis failed; this node enforces its own budgets until it answers",
+		slog.String("err", err.Error()), slog.Duration("retry_in", r.pause))
+}
