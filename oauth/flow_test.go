@@ -22,11 +22,11 @@ func TestMetadata(t *testing.T) {
 		t.Fatalf("metadata: got status %d, want 200", resp.StatusCode)
 	}
 	want := map[string]any{
-		"issuer":                 e.srv.URL,
-		"authorization_endpoint": e.srv.URL + "/oauth/authorize",
-		"token_endpoint":         e.srv.URL + "/oauth/token",
-		"registration_endpoint":  e.srv.URL + "/oauth/register",
-		"revocation_endpoint":    e.srv.URL + "/oauth/revoke",
+		"issuer":                                         e.srv.URL,
+		"authorization_endpoint":                         e.srv.URL + "/oauth/authorize",
+		"token_endpoint":                                 e.srv.URL + "/oauth/token",
+		"registration_endpoint":                          e.srv.URL + "/oauth/register",
+		"revocation_endpoint":                            e.srv.URL + "/oauth/revoke",
 		"client_id_metadata_document_supported":          true,
 		"authorization_response_iss_parameter_supported": true,
 	}
