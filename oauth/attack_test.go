@@ -400,6 +400,19 @@ func TestClientMetadataDocument(t *testing.T) {
 		t.Errorf("listed token: got %v, want source_name \"OAuth: Doc Client (%s)\"", list["tokens"], client)
 	}
 
+	if host := strings.TrimPrefix(meta.srv.URL, "https://"); !strings.Contains(page.body, "published at <strong>"+host+"</strong>") {
+		t.Errorf("consent page for a metadata client: does not name the host %s that publishes it", host)
+	}
+
+	// A failure is remembered briefly too: no fetch per request.
+	before := meta.hits.Load()
+	for range 3 {
+		b.get("/oauth/authorize?" + e.authzQuery(meta.srv.URL+"/missing.json", p).Encode())
+	}
+	if n := meta.hits.Load() - before; n != 1 {
+		t.Errorf("fetches for three requests naming a missing document: got %d, want 1", n)
+	}
+
 	for _, tc := range []struct{ path, msg string }{
 		{"/wrong.json", "names another client_id than its own URL"},
 		{"/big.json", "is larger than 64 KiB"},

@@ -304,8 +304,10 @@ type hiddenField struct{ Name, Value string }
 type consentData struct {
 	ClientName  string
 	ClientID    string
-	ByMetadata  bool // the client is known by its metadata document
+	ByMetadata  bool   // the client is known by its metadata document
+	ClientHost  string // the host that publishes that document
 	RedirectURI string
+	Loopback    bool // the redirect URI is on this computer
 	Resource    string
 	UserEmail   string
 	Orgs        []orgChoice
@@ -320,6 +322,12 @@ func (h *handler) consentPage(w http.ResponseWriter, r *http.Request, val *valid
 		ByMetadata:  val.client.Kind == keyward.OAuthClientMetadata,
 		RedirectURI: val.req.RedirectURI, Resource: val.req.Resource, UserEmail: user.Email,
 		Several: len(orgs) > 1, CSRFToken: h.csrfToken(w, r),
+	}
+	if u, err := url.Parse(val.client.ID); err == nil && d.ByMetadata {
+		d.ClientHost = u.Host
+	}
+	if u, err := url.Parse(val.req.RedirectURI); err == nil && u.Scheme == "http" {
+		d.Loopback = true // ValidateRedirectURI allows http on loopback hosts only
 	}
 	for i, o := range orgs {
 		perms := slices.Clone([]string(h.svc.Permissions().ForRole(o.Role)))

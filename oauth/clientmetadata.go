@@ -23,10 +23,14 @@ import (
 
 // Limits on fetching a Client ID Metadata Document.
 const (
-	metadataTimeout   = 5 * time.Second
-	metadataMaxBytes  = 64 << 10
-	metadataCacheTTL  = 5 * time.Minute
-	metadataCacheSize = 512
+	metadataTimeout  = 5 * time.Second
+	metadataMaxBytes = 64 << 10
+	metadataCacheTTL = 5 * time.Minute
+	// A failure is remembered for a little while too, so that a stream
+	// of authorization requests cannot turn keyward into a stream of
+	// fetches.
+	metadataFailureTTL = 30 * time.Second
+	metadataCacheSize  = 512
 )
 
 // metadataFetcher reads Client ID Metadata Documents: a client whose id
@@ -34,7 +38,7 @@ const (
 // connects only to public addresses (checked after DNS resolution, on
 // every address dialled), follows no redirect, reads at most
 // metadataMaxBytes within metadataTimeout, and keeps what it read for
-// metadataCacheTTL.
+// metadataCacheTTL (a failure for metadataFailureTTL).
 type metadataFetcher struct {
 	client *http.Client
 
@@ -44,6 +48,7 @@ type metadataFetcher struct {
 
 type cachedClient struct {
 	client  *keyward.OAuthClient
+	err     error
 	expires time.Time
 }
 
@@ -82,19 +87,24 @@ func (f *metadataFetcher) fetch(ctx context.Context, id string) (*keyward.OAuthC
 	c, ok := f.cache[id]
 	f.mu.Unlock()
 	if ok && time.Now().Before(c.expires) {
-		return c.client, nil
+		return c.client, c.err
 	}
 	client, err := f.read(ctx, id)
+	entry := cachedClient{client: client, expires: time.Now().Add(metadataCacheTTL)}
 	if err != nil {
-		return nil, keyward.Errorf(service.OAuthInvalidClient, "client metadata document %s: %s", truncateURL(id), err)
+		entry.err = keyward.Errorf(service.OAuthInvalidClient, "client metadata document %s: %s", truncateURL(id), err)
+		entry.expires = time.Now().Add(metadataFailureTTL)
+		if ctx.Err() != nil {
+			return nil, entry.err // the asker left: not the document's fault
+		}
 	}
 	f.mu.Lock()
 	if len(f.cache) >= metadataCacheSize {
 		clear(f.cache)
 	}
-	f.cache[id] = cachedClient{client: client, expires: time.Now().Add(metadataCacheTTL)}
+	f.cache[id] = entry
 	f.mu.Unlock()
-	return client, nil
+	return entry.client, entry.err
 }
 
 func truncateURL(s string) string {
