@@ -3,6 +3,7 @@ package oauth_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -90,6 +91,7 @@ func newEnv(t *testing.T, configure ...func(*oauth.Options)) *env {
 	mux.Handle("/oauth/", oh)
 	mux.Handle("/.well-known/oauth-authorization-server", oh)
 	mux.HandleFunc("POST /test/signin", sessions.signIn)
+	mux.HandleFunc("GET /test/signin", sessions.signInForm)
 	root = mux
 	return &env{t: t, ctx: ctx, svc: svc, store: store, clock: ck, srv: srv, boot: boot, mcp: srv.URL + "/mcp"}
 }
@@ -123,6 +125,17 @@ func (s *testSessions) SignedIn(r *http.Request) (*keyward.User, error) {
 
 func (s *testSessions) SignInURL(next string) string {
 	return "/test/signin?next=" + url.QueryEscape(next)
+}
+
+// signInForm is the sign-in page, for the browser tests.
+func (s *testSessions) signInForm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, `<!doctype html><title>Sign in</title>
+<form method="post" action="/test/signin?next=%s">
+<label>Email <input id="email" name="email"></label>
+<label>Password <input id="password" name="password" type="password"></label>
+<button id="signin" type="submit">Sign in</button>
+</form>`, html.EscapeString(url.QueryEscape(r.URL.Query().Get("next"))))
 }
 
 func (s *testSessions) signIn(w http.ResponseWriter, r *http.Request) {
