@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -182,11 +181,6 @@ func (h *handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.RevokeOAuthToken(r.Context(), p["token"], p["client_id"], clientIP(r), r.UserAgent()); err != nil {
-		var ke *keyward.Error
-		if errors.As(err, &ke) && ke.Code == service.OAuthUnsupportedTokenType {
-			writeJSON(w, http.StatusBadRequest, oauthError{Error: ke.Code, Description: ke.Message})
-			return
-		}
 		h.jsonError(w, r, err)
 		return
 	}
