@@ -98,7 +98,7 @@ func TestWholeFlow(t *testing.T) {
 	if page.status != http.StatusOK {
 		t.Fatalf("consent page: got status %d, want 200", page.status)
 	}
-	for _, want := range []string{"Claude Code", client, "Acme", "owner", `href="/static/style.css"`, "tokens:write",
+	for _, want := range []string{"Claude Code", client, "<strong>Acme</strong> (acme), as <strong>owner</strong>", `href="/static/style.css"`, "tokens:write",
 		"chose this name itself when it registered; keyward has not checked it", "(a program on this computer)"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("consent page: does not show %q", want)
