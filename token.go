@@ -84,6 +84,10 @@ type Token struct {
 	State Status
 	// BlockedReason says why State is StatusBlocked.
 	BlockedReason string
+	// SourceName is how lists show Source (see SourceLabel), naming an
+	// OAuth token's client; derived when the service reads tokens for a
+	// caller, never stored.
+	SourceName string
 }
 
 // Operations that a scope may allow.

@@ -39,6 +39,10 @@ func TokenOut(t *keyward.Token) client.Token {
 		AllowedCIDRs: make([]string, 0, len(t.AllowedCIDRs)),
 		SupersededBy: optString(t.SupersededBy),
 	}
+	out.SourceName = t.SourceName
+	if out.SourceName == "" {
+		out.SourceName = keyward.SourceLabel(t.Source, "")
+	}
 	if out.Status == "" {
 		out.Status = string(t.BaseStatus(time.Now()))
 	}

@@ -7,17 +7,20 @@ import (
 
 // Token is a credential as the API shows it. It never holds the secret.
 type Token struct {
-	ID           string     `json:"id"`
-	Kind         string     `json:"kind"`
-	OrgID        string     `json:"org_id"`
-	UserID       *string    `json:"user_id"`
-	CreatedBy    string     `json:"created_by"`
-	Name         string     `json:"name"`
-	Description  string     `json:"description"`
-	Display      string     `json:"display"`
-	Status       string     `json:"status"`
-	BlockedBy    *string    `json:"blocked_reason,omitempty"`
-	Source       string     `json:"source"`
+	ID          string  `json:"id"`
+	Kind        string  `json:"kind"`
+	OrgID       string  `json:"org_id"`
+	UserID      *string `json:"user_id"`
+	CreatedBy   string  `json:"created_by"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	Display     string  `json:"display"`
+	Status      string  `json:"status"`
+	BlockedBy   *string `json:"blocked_reason,omitempty"`
+	Source      string  `json:"source"`
+	// SourceName is how to show Source: an OAuth token's names its client,
+	// "OAuth: <client name> (<client id>)".
+	SourceName   string     `json:"source_name"`
 	CreatedAt    time.Time  `json:"created_at"`
 	ExpiresAt    *time.Time `json:"expires_at"`
 	LastUsedAt   *time.Time `json:"last_used_at"`

@@ -105,6 +105,25 @@ type Tx interface {
 	// f.Cursor, and the next page's cursor ("" on the last page).
 	FindAudit(ctx context.Context, f keyward.AuditFilter) ([]*keyward.AuditEvent, string, error)
 
+	// FindOAuthClient returns an OAuth client. Returns ENOTFOUND.
+	FindOAuthClient(ctx context.Context, id string) (*keyward.OAuthClient, error)
+	// SaveOAuthClient stores a client, or replaces the kind, name, redirect
+	// URIs and updated_at of the client with its id (keeping created_at).
+	SaveOAuthClient(ctx context.Context, c *keyward.OAuthClient) error
+	// CreateOAuthCode stores a new authorization code. Returns ECONFLICT if
+	// its hash exists, ENOTFOUND if its client, user or org does not.
+	CreateOAuthCode(ctx context.Context, c *keyward.OAuthCode) error
+	// FindOAuthCode returns the code whose string hashes to h. Returns
+	// ENOTFOUND.
+	FindOAuthCode(ctx context.Context, h keyward.Hash) (*keyward.OAuthCode, error)
+	// UseOAuthCode marks an unused code used at usedAt by the exchange
+	// that issued tokenID. Returns ENOTFOUND if there is no such code,
+	// ECONFLICT if it was used already.
+	UseOAuthCode(ctx context.Context, h keyward.Hash, usedAt time.Time, tokenID string) error
+	// DeleteOAuthCodes deletes the codes that expired before before and
+	// returns how many it deleted.
+	DeleteOAuthCodes(ctx context.Context, before time.Time) (int, error)
+
 	// AppendChange appends a change-feed entry, setting its Seq.
 	AppendChange(ctx context.Context, c *keyward.Change) error
 	// FindChanges returns the entries after seq, oldest first, at most

@@ -74,6 +74,21 @@ func (s *Service) findInSet(ctx context.Context, tx Tx, c *Caller, set TokenSet,
 // Returns EFORBIDDEN without the permission, EINVALID for bad input or a
 // request that org policy does not allow.
 func (s *Service) CreateToken(ctx context.Context, c *Caller, set TokenSet, req TokenRequest) (*keyward.Token, string, error) {
+	t, secret, err := s.newToken(c, set, req)
+	if err != nil {
+		return nil, "", err
+	}
+	err = s.store.Update(ctx, func(tx Tx) error { return s.insertToken(ctx, tx, c, t) })
+	if err != nil {
+		return nil, "", err
+	}
+	t.State = keyward.StatusActive
+	return t, secret, nil
+}
+
+// newToken checks a request to mint in set and returns the token it would
+// make, and its secret; nothing is stored yet.
+func (s *Service) newToken(c *Caller, set TokenSet, req TokenRequest) (*keyward.Token, string, error) {
 	if err := c.require(set.perms(true)); err != nil {
 		return nil, "", err
 	}
@@ -139,23 +154,22 @@ func (s *Service) CreateToken(ctx context.Context, c *Caller, set TokenSet, req 
 	}
 	secret := s.format.New(kind)
 	t.Hash, t.Display = keyward.HashToken(secret), keyward.DisplayToken(secret)
-	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := s.checkPolicy(ctx, tx, t); err != nil {
-			return err
-		}
-		if err := tx.CreateToken(ctx, t); err != nil {
-			return err
-		}
-		if err := s.change(ctx, tx, keyward.ChangeToken, t.OrgID, t.ID, t.UserID, t.Hash[:]); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, c, t.OrgID, keyward.ActionTokenCreated, t.ID, tokenDetails(t))
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	t.State = keyward.StatusActive
 	return t, secret, nil
+}
+
+// insertToken stores a token from newToken in tx, with its change-feed
+// entry and its audit event, if its org's policy allows it.
+func (s *Service) insertToken(ctx context.Context, tx Tx, c *Caller, t *keyward.Token) error {
+	if err := s.checkPolicy(ctx, tx, t); err != nil {
+		return err
+	}
+	if err := tx.CreateToken(ctx, t); err != nil {
+		return err
+	}
+	if err := s.change(ctx, tx, keyward.ChangeToken, t.OrgID, t.ID, t.UserID, t.Hash[:]); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, c, t.OrgID, keyward.ActionTokenCreated, t.ID, tokenDetails(t))
 }
 
 // checkGrant checks what the new token may do against what the caller
@@ -276,6 +290,9 @@ func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f key
 		if tokens, next, err = tx.FindTokens(ctx, f); err != nil {
 			return err
 		}
+		if err := s.nameSources(ctx, tx, tokens); err != nil {
+			return err
+		}
 		return s.deriveStatuses(ctx, tx, tokens, f.Now)
 	})
 	return tokens, next, err
@@ -293,6 +310,9 @@ func (s *Service) FindTokenByID(ctx context.Context, c *Caller, set TokenSet, id
 		if t, err = s.findInSet(ctx, tx, c, set, id); err != nil {
 			return err
 		}
+		if err := s.nameSources(ctx, tx, []*keyward.Token{t}); err != nil {
+			return err
+		}
 		return s.deriveStatus(ctx, tx, t, s.Now())
 	})
 	return t, err
@@ -308,6 +328,9 @@ func (s *Service) modify(ctx context.Context, c *Caller, set TokenSet, id string
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
 		if t, err = s.findInSet(ctx, tx, c, set, id); err != nil {
+			return err
+		}
+		if err := s.nameSources(ctx, tx, []*keyward.Token{t}); err != nil {
 			return err
 		}
 		action, details, err := fn(tx, t)

@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) service.Store) {
 		{"Policy", testPolicy},
 		{"Audit", testAudit},
 		{"AuditPaging", testAuditPaging},
+		{"OAuthClients", testOAuthClients},
+		{"OAuthCodes", testOAuthCodes},
 		{"Changes", testChanges},
 		{"Rollback", testRollback},
 		{"PanicRollsBack", testPanicRollsBack},

@@ -38,7 +38,7 @@ finishes the requests in flight and writes the usage it holds in memory.`,
 	db.add(a, cmd)
 	limits.add(a, cmd)
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
-	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, for the OpenAPI document ($KEYWARD_PUBLIC_URL)")
+	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, for the OpenAPI document and as the OAuth issuer ($KEYWARD_PUBLIC_URL)")
 	return cmd
 }
 
@@ -66,8 +66,18 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	defer stopBackground()
 	svc.Start(background, 0)
 
+	baseURL := publicURL
+	if baseURL == "" {
+		baseURL = "http://" + ln.Addr().String()
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL, RateLimit: rateLimits}))
+	if err := mountOAuth(mux, svc, signedOut{}, log, baseURL); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler:           api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL, RateLimit: rateLimits}),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      5 * time.Minute,
