@@ -58,6 +58,9 @@ func TokenOut(t *keyward.Token) client.Token {
 		n := t.RateLimit
 		out.RateLimit = &n
 	}
+	if t.Usage != nil {
+		out.Usage = append([]int{}, t.Usage...)
+	}
 	return out
 }
 
