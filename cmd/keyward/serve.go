@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/service"
 	"github.com/spf13/cobra"
 )
@@ -22,27 +23,37 @@ func (a *app) serveCmd() *cobra.Command {
 	var (
 		db              dbFlags
 		addr, publicURL string
+		edge            edgeFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the keyward server",
 		Long: `Serve opens the database (creating a SQLite file on first start and running
 migrations), and serves the HTTP API until SIGINT or SIGTERM, when it
-finishes the requests in flight and writes the usage it holds in memory.`,
+finishes the requests in flight and writes the usage it holds in memory.
+
+--config names a YAML (or JSON) file with the product's permissions, the
+trusted proxies and the route policy of GET /v1/auth; it is checked at
+start, and any mistake stops serve with a message naming the field.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), db, addr, publicURL)
+			return a.serve(cmd.Context(), db, addr, publicURL, edge)
 		},
 	}
 	db.add(a, cmd)
+	edge.add(a, cmd)
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
 	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, for the OpenAPI document ($KEYWARD_PUBLIC_URL)")
 	return cmd
 }
 
 // serve runs the server until ctx ends.
-func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) error {
+func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, edge edgeFlags) error {
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	cfg, err := edge.load(&db)
+	if err != nil {
+		return err
+	}
 	svc, closeSvc, err := db.openService(ctx, service.Options{Logger: log})
 	if err != nil {
 		return err
@@ -60,7 +71,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 	svc.Start(background, 0)
 
 	srv := &http.Server{
-		Handler:           api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL}),
+		Handler: api.NewServer(svc, api.Options{
+			Logger: log, BaseURL: publicURL,
+			TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, Metrics: metrics.New(),
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -69,7 +83,8 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	url := "http://" + ln.Addr().String()
-	log.Info("keyward listening", "url", url, "database", redactURL(db.url))
+	log.Info("keyward listening", "url", url, "database", redactURL(db.url),
+		"config", edge.configPath, "route_rules", cfg.ruleCount(), "trusted_proxies", len(cfg.TrustedProxies))
 	fmt.Fprintf(a.stdout, "keyward listening on %s\n", url)
 
 	errc := make(chan error, 1)
