@@ -37,8 +37,8 @@ const (
 // forwardAuth answers a reverse proxy's question about the request it
 // holds: GET /v1/auth. It reads the original request's credential, method
 // and URI, applies the route policy, and answers 200 with the X-Keyward-*
-// identity headers, or the error body with 401, 403 (or 400 for a token in
-// the original URI, 429 when rate limited).
+// identity headers and no body, or the error body with 401, 403 (or 400
+// for a token in the original URI, 429 when rate limited).
 func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	v, code, err := s.admit(w, r)
@@ -66,7 +66,9 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		h.Set(HeaderAgentID, c.Token.AgentID)
 	}
 	h.Set(HeaderPermissions, strings.Join(c.Permissions, ","))
-	s.writeJSON(w, r, http.StatusOK, verificationOut(v))
+	// No body: the headers are what a proxy passes on.
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
 }
 
 // admit reaches the verdict on the original request and returns it with

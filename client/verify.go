@@ -26,8 +26,7 @@ type VerifyEntity struct {
 	Operation  string `json:"operation"`
 }
 
-// Verification is the verdict of POST /v1/verify, and the body of a 200
-// from GET /v1/auth.
+// Verification is the verdict of POST /v1/verify.
 type Verification struct {
 	// Valid is true when Code is VALID.
 	Valid bool `json:"valid"`

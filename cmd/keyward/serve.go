@@ -70,10 +70,12 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, edg
 	defer stopBackground()
 	svc.Start(background, 0)
 
+	// Other packages add their collectors to reg (Register, GaugeFunc).
+	reg := metrics.New()
 	srv := &http.Server{
 		Handler: api.NewServer(svc, api.Options{
 			Logger: log, BaseURL: publicURL,
-			TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, Metrics: metrics.New(),
+			TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, Metrics: reg,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
