@@ -206,3 +206,21 @@ func TestVerifyCountsAsUse(t *testing.T) {
 		t.Errorf("usage: got %v, want 3 uses today", got.Usage)
 	}
 }
+
+// The Go client's Verify speaks /v1/verify: a refusal is a verdict, a bad
+// caller an error.
+func TestGoClientVerify(t *testing.T) {
+	e := newEnv(t)
+	key := e.mintKey(e.owner, client.TokenRequest{Name: "rs", Role: "admin"}).Secret
+	c := client.New(e.srv.URL, key)
+	v, err := c.Verify(e.ctx, client.VerifyRequest{Token: e.owner, Permission: "monitors:read", IP: "192.0.2.1"})
+	if err != nil || !v.Valid || v.Code != "VALID" || v.Token == nil {
+		t.Fatalf("Verify: got %+v, %v", v, err)
+	}
+	if v, err := c.Verify(e.ctx, client.VerifyRequest{Token: "kw_pat_nope"}); err != nil || v.Valid || v.Code != "NOT_FOUND" {
+		t.Fatalf("Verify a bad token: got %+v, %v; want NOT_FOUND", v, err)
+	}
+	if _, err := client.New(e.srv.URL, e.owner).Verify(e.ctx, client.VerifyRequest{Token: key}); client.ErrorCode(err) != "forbidden" {
+		t.Fatalf("Verify as a PAT: got %v, want forbidden", err)
+	}
+}
