@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"github.com/keyward/keyward"
@@ -157,16 +156,6 @@ func Credential(h http.Header) (string, error) {
 	return "", errNoCredential
 }
 
-// clientIP is the address of the socket's peer. Forwarded headers are not
-// trusted until trusted proxies can be configured.
-func clientIP(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
-}
-
 // cliUserAgent starts the User-Agent of keyward's CLI; tokens minted
 // through it record the source "cli".
 const cliUserAgent = "keyward-cli/"
@@ -183,7 +172,7 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (c *servic
 	if err != nil {
 		return nil, err
 	}
-	c, err = s.svc.Authenticate(r.Context(), raw, clientIP(r), r.UserAgent())
+	c, err = s.svc.Authenticate(r.Context(), raw, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}

@@ -62,6 +62,9 @@ func TokenOut(t *keyward.Token) client.Token {
 		n := t.RateLimit
 		out.RateLimit = &n
 	}
+	if t.Usage != nil {
+		out.Usage = append([]int{}, t.Usage...)
+	}
 	return out
 }
 

@@ -64,6 +64,11 @@ func TestEveryOperationMatchesSchema(t *testing.T) {
 	e.as(o, "GET", "/v1/orgs/acme/policy", nil).want(t, 200, nil)
 	e.as(o, "GET", "/v1/orgs/acme/audit", nil).want(t, 200, nil)
 	e.as(o, "GET", "/v1/orgs/acme/audit?format=jsonl", nil).want(t, 200, nil)
+	var verifier client.TokenSecret
+	e.as(o, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "verifier", Role: "admin"}).want(t, 201, &verifier)
+	e.as(verifier.Secret, "POST", "/v1/verify", client.VerifyRequest{Token: o, Permission: "monitors:read"}).want(t, 200, nil)
+	e.as(o, "GET", "/v1/auth", nil).want(t, 200, nil)
+	e.do("GET", "/metrics", nil).want(t, 200, nil)
 	e.as(o, "DELETE", "/v1/tokens?confirm=all", nil).want(t, 200, nil)
 
 	for _, op := range e.oa.operations() {

@@ -64,6 +64,13 @@ var sharedOpenAPI struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, api.Options{})
+}
+
+// newEnvWith is newEnv with the server's options (trusted proxies, route
+// policy, metrics); the logger and base URL are the test's own.
+func newEnvWith(t *testing.T, opts api.Options) *env {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
 	if err != nil {
@@ -84,7 +91,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("Bootstrap: %v", err)
 	}
-	srv := httptest.NewServer(api.NewServer(svc, api.Options{Logger: logger, BaseURL: "https://keys.example.com"}))
+	opts.Logger, opts.BaseURL = logger, "https://keys.example.com"
+	srv := httptest.NewServer(api.NewServer(svc, opts))
 	t.Cleanup(func() {
 		srv.Close()
 		_ = store.Close()

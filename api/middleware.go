@@ -82,6 +82,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // flush streamed answers).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// quietRoutes are the verification routes, asked on every request of the
+// guarded product (and logged by the proxy in front): their lines are
+// logged at debug level unless they fail with a 5xx.
+var quietRoutes = map[string]bool{"GET /v1/auth": true, "POST /v1/verify": true}
+
 // logRequests logs one line per request: method, path without its query,
 // status, duration and request id. It never logs headers, so neither the
 // Authorization header nor X-API-Key, and path segments that look like a
@@ -91,7 +96,11 @@ func logRequests(s *server, next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		level := slog.LevelInfo
+		if quietRoutes[r.Pattern] && sw.status < http.StatusInternalServerError {
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
 			slog.String("path", s.redactPath(r.URL.Path)),
 			slog.Int("status", sw.status),

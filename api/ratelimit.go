@@ -175,7 +175,7 @@ type rateWriter struct {
 
 // countIP counts the request against its client address.
 func (rw *rateWriter) countIP() error {
-	return rw.count(ipRateKey(clientIP(rw.r)), rw.s.limits.IP, "this address without a valid token")
+	return rw.count(ipRateKey(rw.s.clientIP(rw.r)), rw.s.limits.IP, "this address without a valid token")
 }
 
 // count counts the request against key's budget of limit per window and

@@ -21,7 +21,13 @@ func (s *server) routes() []route {
 		{"GET /readyz", http.HandlerFunc(s.readyz)},
 		{"GET /openapi.json", http.HandlerFunc(s.serveOpenAPI)},
 
+		{"GET /metrics", http.HandlerFunc(s.serveMetrics)},
+
 		{"GET /v1/whoami", s.authed(s.whoami)},
+
+		// Verification for resource servers and reverse proxies.
+		{"POST /v1/verify", s.authed(s.verify)},
+		{"GET /v1/auth", http.HandlerFunc(s.forwardAuth)},
 
 		// The caller's personal access tokens in the caller's org.
 		{"POST /v1/tokens", s.authed(s.createToken(personal))},

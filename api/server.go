@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"strings"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/config"
+	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/service"
 )
 
@@ -25,6 +28,16 @@ type Options struct {
 	// RateLimit sets the limiter and the budgets; its zero value serves
 	// without rate limits.
 	RateLimit RateLimitOptions
+	// TrustedProxies are the networks whose X-Forwarded-For (or X-Real-IP)
+	// gives the client's address; from any other peer only the socket's
+	// address counts.
+	TrustedProxies []netip.Prefix
+	// Routes is the route policy of GET /v1/auth; nil admits any active
+	// token on any route.
+	Routes *config.RoutePolicy
+	// Metrics receives request and verification metrics and serves
+	// /metrics; nil makes a registry of the server's own.
+	Metrics *metrics.Metrics
 }
 
 // server holds what the handlers share.
@@ -33,17 +46,23 @@ type server struct {
 	log     *slog.Logger
 	openapi []byte
 	limits  RateLimitOptions
+	proxies []netip.Prefix
+	policy  *config.RoutePolicy
+	metrics *metrics.Metrics
 }
 
 // NewServer returns the HTTP API over svc: every route of routes.go behind
-// the request id, logging, recovery, security header, rate limit and
+// the request id, metrics, logging, recovery, security header, rate limit and
 // token-in-URL middleware.
 func NewServer(svc *service.Service, opts Options) http.Handler {
-	s := &server{svc: svc, log: opts.Logger}
+	s := &server{svc: svc, log: opts.Logger, proxies: opts.TrustedProxies, policy: opts.Routes, metrics: opts.Metrics}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.limits = opts.RateLimit
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
 	doc, err := openAPIDocument(opts.BaseURL)
 	if err != nil {
 		// The document is embedded and checked by the tests; a failure here
@@ -61,6 +80,7 @@ func NewServer(svc *service.Service, opts Options) http.Handler {
 	h = securityHeaders(h)
 	h = recoverPanics(s, h)
 	h = logRequests(s, h)
+	h = countRequests(s, h)
 	h = requestID(h)
 	return h
 }

@@ -40,6 +40,9 @@ type Token struct {
 	RateLimit    *int     `json:"rate_limit"`
 	// SupersededBy is the id of the token that rotated this one out.
 	SupersededBy *string `json:"superseded_by"`
+	// Usage counts the token's uses per UTC day over the last 30 days,
+	// oldest first and today last; null in answers that do not load it.
+	Usage []int `json:"usage"`
 }
 
 // Scope narrows a token to operations on entities of one type.

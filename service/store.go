@@ -81,8 +81,8 @@ type Tx interface {
 	// id, kind, org, user, created_by, created_at and family). Returns
 	// ENOTFOUND.
 	UpdateToken(ctx context.Context, t *keyward.Token) error
-	// DeleteToken removes a token from lists and look-ups. Returns
-	// ENOTFOUND.
+	// DeleteToken removes a token from lists and look-ups, with its use
+	// counts. Returns ENOTFOUND.
 	DeleteToken(ctx context.Context, id string) error
 	// RevokeUserTokens revokes the org's unrevoked tokens of user with
 	// the given kinds at now, and returns their ids.
@@ -92,6 +92,14 @@ type Tx interface {
 	// TouchTokens records last use of tokens, never moving last_used_at
 	// back. It may be called outside any other transaction.
 	TouchTokens(ctx context.Context, uses []keyward.TokenUse) error
+	// AddTokenUsage adds hourly use counts to the stored ones.
+	AddTokenUsage(ctx context.Context, counts []keyward.UsageCount) error
+	// FindTokenUsage returns the hourly counts of the given tokens from
+	// since on, ordered by token and hour.
+	FindTokenUsage(ctx context.Context, ids []string, since time.Time) ([]keyward.UsageCount, error)
+	// PruneTokenUsage deletes the counts of hours before before and returns
+	// how many it deleted.
+	PruneTokenUsage(ctx context.Context, before time.Time) (int64, error)
 
 	// FindPolicy returns an org's policy, or the zero policy (with OrgID
 	// set) if none was saved.

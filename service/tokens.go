@@ -154,6 +154,7 @@ func (s *Service) newToken(c *Caller, set TokenSet, req TokenRequest) (*keyward.
 	}
 	secret := s.format.New(kind)
 	t.Hash, t.Display = keyward.HashToken(secret), keyward.DisplayToken(secret)
+	t.Usage = make([]int, keyward.UsageDays)
 	return t, secret, nil
 }
 
@@ -254,7 +255,7 @@ func tokenDetails(t *keyward.Token) map[string]any {
 }
 
 // FindTokens lists the tokens of set, newest first, filtered by status,
-// with each token's derived status. Returns EFORBIDDEN without the
+// with each token's derived status and daily usage. Returns EFORBIDDEN without the
 // permission and EINVALID for a bad cursor or status.
 func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f keyward.TokenFilter) ([]*keyward.Token, string, error) {
 	if err := c.require(set.perms(false)); err != nil {
@@ -293,12 +294,15 @@ func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f key
 		if err := s.nameSources(ctx, tx, tokens); err != nil {
 			return err
 		}
+		if err := s.fillUsage(ctx, tx, tokens, f.Now); err != nil {
+			return err
+		}
 		return s.deriveStatuses(ctx, tx, tokens, f.Now)
 	})
 	return tokens, next, err
 }
 
-// FindTokenByID returns one token of set. Returns ENOTFOUND if it does not
+// FindTokenByID returns one token of set, with its daily usage. Returns ENOTFOUND if it does not
 // exist or is not in the set, EFORBIDDEN without the permission.
 func (s *Service) FindTokenByID(ctx context.Context, c *Caller, set TokenSet, id string) (*keyward.Token, error) {
 	if err := c.require(set.perms(false)); err != nil {
@@ -313,7 +317,11 @@ func (s *Service) FindTokenByID(ctx context.Context, c *Caller, set TokenSet, id
 		if err := s.nameSources(ctx, tx, []*keyward.Token{t}); err != nil {
 			return err
 		}
-		return s.deriveStatus(ctx, tx, t, s.Now())
+		now := s.Now()
+		if err := s.fillUsage(ctx, tx, []*keyward.Token{t}, now); err != nil {
+			return err
+		}
+		return s.deriveStatus(ctx, tx, t, now)
 	})
 	return t, err
 }
@@ -505,6 +513,7 @@ func (s *Service) RotateToken(ctx context.Context, c *Caller, set TokenSet, id s
 		return nil, "", err
 	}
 	fresh.State = keyward.StatusActive
+	fresh.Usage = make([]int, keyward.UsageDays)
 	return fresh, secret, nil
 }
 

@@ -9,14 +9,16 @@ import (
 )
 
 // usageTracker gathers token use in memory so that authentication does no
-// synchronous database write; flush writes last-used times in one batch
-// and the token.used audit events: on first use, then at most one
-// aggregated event per token per hour.
+// synchronous database write; flush writes last-used times and hourly use
+// counts in one batch, and the token.used audit events: on first use, then
+// at most one aggregated event per token per hour.
 type usageTracker struct {
 	s *Service
 
 	mu      sync.Mutex
 	pending map[string]*pendingUse
+	// pruned is when counts older than the usage window were last deleted.
+	pruned time.Time
 	// audited remembers, per token, when its last token.used event was
 	// written and how many uses have gathered since.
 	audited map[string]*auditedUse
@@ -28,6 +30,9 @@ type pendingUse struct {
 	ip            string
 	count         int
 	first         bool
+	// hours counts the uses per hour (its start); a flush rarely spans
+	// more than one.
+	hours map[time.Time]int
 }
 
 type auditedUse struct {
@@ -44,11 +49,12 @@ func (u *usageTracker) record(t *keyward.Token, now time.Time, ip string) {
 	u.mu.Lock()
 	p := u.pending[t.ID]
 	if p == nil {
-		p = &pendingUse{orgID: t.OrgID, userID: t.UserID, first: t.LastUsedAt == nil}
+		p = &pendingUse{orgID: t.OrgID, userID: t.UserID, first: t.LastUsedAt == nil, hours: map[time.Time]int{}}
 		u.pending[t.ID] = p
 	}
 	p.at, p.ip = now, ip
 	p.count++
+	p.hours[keyward.HourOf(now)]++
 	u.mu.Unlock()
 }
 
@@ -68,7 +74,8 @@ func (u *usageTracker) run(ctx context.Context, every time.Duration) {
 }
 
 // FlushUsage writes the usage gathered since the last flush: last-used
-// times and IPs, and the token.used audit events that are due.
+// times and IPs, hourly use counts, and the token.used audit events that
+// are due. Once an hour it also deletes counts older than the usage window.
 func (s *Service) FlushUsage(ctx context.Context) error {
 	u := s.usage
 	u.mu.Lock()
@@ -80,6 +87,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	}
 	now := s.Now()
 	uses := make([]keyward.TokenUse, 0, len(batch))
+	var counts []keyward.UsageCount
 	type event struct {
 		id    string
 		p     *pendingUse
@@ -89,6 +97,9 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	u.mu.Lock()
 	for id, p := range batch {
 		uses = append(uses, keyward.TokenUse{TokenID: id, At: p.at, IP: p.ip, Count: p.count})
+		for h, n := range p.hours {
+			counts = append(counts, keyward.UsageCount{TokenID: id, Hour: h, Count: n})
+		}
 		a := u.audited[id]
 		if a == nil {
 			a = &auditedUse{}
@@ -100,10 +111,23 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 			a.at, a.count = now, 0
 		}
 	}
+	prune := now.Sub(u.pruned) >= time.Hour
+	if prune {
+		u.pruned = now
+	}
 	u.mu.Unlock()
 	return s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.TouchTokens(ctx, uses); err != nil {
 			return err
+		}
+		if err := tx.AddTokenUsage(ctx, counts); err != nil {
+			return err
+		}
+		if prune {
+			// A day of margin beyond the window, for nodes whose clocks differ.
+			if _, err := tx.PruneTokenUsage(ctx, keyward.UsageWindowStart(now).AddDate(0, 0, -1)); err != nil {
+				return err
+			}
 		}
 		for _, e := range events {
 			c := &Caller{IP: e.p.ip}
@@ -120,4 +144,27 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// fillUsage sets the daily usage of tokens, with one query for all of them.
+func (s *Service) fillUsage(ctx context.Context, tx Tx, tokens []*keyward.Token, now time.Time) error {
+	if len(tokens) == 0 {
+		return nil
+	}
+	ids := make([]string, len(tokens))
+	for i, t := range tokens {
+		ids[i] = t.ID
+	}
+	counts, err := tx.FindTokenUsage(ctx, ids, keyward.UsageWindowStart(now))
+	if err != nil {
+		return err
+	}
+	byToken := map[string][]keyward.UsageCount{}
+	for _, c := range counts {
+		byToken[c.TokenID] = append(byToken[c.TokenID], c)
+	}
+	for _, t := range tokens {
+		t.Usage = keyward.DailyUsage(byToken[t.ID], now)
+	}
+	return nil
 }

@@ -225,12 +225,16 @@ func (tx *tx) UpdateToken(ctx context.Context, t *keyward.Token) (err error) {
 	return affectedOne(res, err, "token")
 }
 
-// DeleteToken removes a token's row: it leaves lists and look-ups, and
-// only the audit log remembers it. Returns ENOTFOUND.
+// DeleteToken removes a token's row and its use counts: it leaves lists
+// and look-ups, and only the audit log remembers it. Returns ENOTFOUND.
 func (tx *tx) DeleteToken(ctx context.Context, id string) (err error) {
 	defer wrap(&err, "DeleteToken(%q)", id)
 	res, err := tx.tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = $1`, id)
-	return affectedOne(res, err, "token")
+	if err := affectedOne(res, err, "token"); err != nil {
+		return err
+	}
+	_, err = tx.tx.ExecContext(ctx, `DELETE FROM token_usage WHERE token_id = $1`, id)
+	return err
 }
 
 // RevokeUserTokens revokes the org's unrevoked tokens of user with the

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) service.Store) {
 		{"RevokeUserTokens", testRevokeUserTokens},
 		{"TokenFamily", testTokenFamily},
 		{"TouchTokens", testTouchTokens},
+		{"TokenUsage", testTokenUsage},
 		{"Policy", testPolicy},
 		{"Audit", testAudit},
 		{"AuditPaging", testAuditPaging},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/service"
 	"github.com/spf13/cobra"
 )
@@ -23,28 +24,38 @@ func (a *app) serveCmd() *cobra.Command {
 		db              dbFlags
 		addr, publicURL string
 		limits          rateFlags
+		edge            edgeFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the keyward server",
 		Long: `Serve opens the database (creating a SQLite file on first start and running
 migrations), and serves the HTTP API until SIGINT or SIGTERM, when it
-finishes the requests in flight and writes the usage it holds in memory.`,
+finishes the requests in flight and writes the usage it holds in memory.
+
+--config names a YAML (or JSON) file with the product's permissions, the
+trusted proxies and the route policy of GET /v1/auth; it is checked at
+start, and any mistake stops serve with a message naming the field.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), db, addr, publicURL, limits)
+			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge)
 		},
 	}
 	db.add(a, cmd)
 	limits.add(a, cmd)
+	edge.add(a, cmd)
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
 	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, for the OpenAPI document and as the OAuth issuer ($KEYWARD_PUBLIC_URL)")
 	return cmd
 }
 
 // serve runs the server until ctx ends.
-func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags) error {
+func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags) error {
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	cfg, err := edge.load(&db)
+	if err != nil {
+		return err
+	}
 	rateLimits, closeLimiter, err := limits.open(ctx, log)
 	if err != nil {
 		return err
@@ -70,8 +81,13 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
 	}
+	// Other packages add their collectors to reg (Register, GaugeFunc).
+	reg := metrics.New()
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL, RateLimit: rateLimits}))
+	mux.Handle("/", api.NewServer(svc, api.Options{
+		Logger: log, BaseURL: publicURL, RateLimit: rateLimits,
+		TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, Metrics: reg,
+	}))
 	if err := mountOAuth(mux, svc, signedOut{}, log, baseURL); err != nil {
 		ln.Close()
 		return err
@@ -86,7 +102,8 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	url := "http://" + ln.Addr().String()
-	log.Info("keyward listening", "url", url, "database", redactURL(db.url))
+	log.Info("keyward listening", "url", url, "database", redactURL(db.url),
+		"config", edge.configPath, "route_rules", cfg.ruleCount(), "trusted_proxies", len(cfg.TrustedProxies))
 	fmt.Fprintf(a.stdout, "keyward listening on %s\n", url)
 
 	errc := make(chan error, 1)

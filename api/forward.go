@@ -1,0 +1,145 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/config"
+	"github.com/keyward/keyward/service"
+)
+
+// Headers of the original request that a proxy passes to GET /v1/auth:
+// nginx's auth_request is configured to send X-Original-*, Caddy's
+// forward_auth and Traefik's ForwardAuth send X-Forwarded-*.
+var (
+	originalMethodHeaders = []string{"X-Original-Method", "X-Forwarded-Method"}
+	originalURIHeaders    = []string{"X-Original-URI", "X-Forwarded-Uri"}
+)
+
+// Identity headers of a 200 from GET /v1/auth, for the proxy to pass on.
+const (
+	HeaderTokenID     = "X-Keyward-Token-Id"
+	HeaderKind        = "X-Keyward-Kind"
+	HeaderOrgID       = "X-Keyward-Org-Id"
+	HeaderOrgSlug     = "X-Keyward-Org-Slug"
+	HeaderUserID      = "X-Keyward-User-Id"
+	HeaderRole        = "X-Keyward-Role"
+	HeaderAgentID     = "X-Keyward-Agent-Id"
+	HeaderPermissions = "X-Keyward-Permissions"
+	// HeaderCode is the verdict's code on every answer of /v1/auth.
+	HeaderCode = "X-Keyward-Code"
+)
+
+// forwardAuth answers a reverse proxy's question about the request it
+// holds: GET /v1/auth. It reads the original request's credential, method
+// and URI, applies the route policy, and answers 200 with the X-Keyward-*
+// identity headers and no body, or the error body with 401, 403 (or 400
+// for a token in the original URI, 429 when rate limited).
+func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	v, code, err := s.admit(w, r)
+	if code != "" {
+		s.metrics.Verification("auth", string(code), time.Since(start))
+		w.Header().Set(HeaderCode, string(code))
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	h := w.Header()
+	c := v.Caller
+	h.Set(HeaderTokenID, c.Token.ID)
+	h.Set(HeaderKind, string(c.Token.Kind))
+	h.Set(HeaderOrgID, c.Org.ID)
+	h.Set(HeaderOrgSlug, c.Org.Slug)
+	if c.User != nil {
+		h.Set(HeaderUserID, c.User.ID)
+	}
+	if c.Role != "" {
+		h.Set(HeaderRole, string(c.Role))
+	}
+	if c.Token.AgentID != "" {
+		h.Set(HeaderAgentID, c.Token.AgentID)
+	}
+	h.Set(HeaderPermissions, strings.Join(c.Permissions, ","))
+	// No body: the headers are what a proxy passes on.
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// admit reaches the verdict on the original request and returns it with
+// its code, and the error that refuses the request. A request refused
+// before its token is looked at has the code NOT_FOUND (no usable
+// credential) or FORBIDDEN (no route rule admits it); a malformed request
+// has none.
+func (s *server) admit(w http.ResponseWriter, r *http.Request) (*service.Verdict, service.VerifyCode, error) {
+	method, uri := firstHeader(r.Header, originalMethodHeaders), firstHeader(r.Header, originalURIHeaders)
+	if uri != "" {
+		u, err := url.Parse(uri)
+		if err != nil {
+			return nil, "", keyward.Errorf(keyward.EINVALID, "the original request's URI is not a URI")
+		}
+		if name, ok := tokenInQuery(u.RawQuery); ok {
+			return nil, "", &keyward.Error{
+				Code:    keyward.ETOKENINURL,
+				Message: fmt.Sprintf("a token in the query string (%q) is never accepted", name),
+				Detail:  "send it in the 'Authorization: Bearer <token>' or 'X-API-Key' header, and consider it exposed: revoke or regenerate it",
+			}
+		}
+	}
+	raw, err := Credential(r.Header)
+	if err == errNoCredential {
+		w.Header().Set("WWW-Authenticate", challengeMissing)
+	}
+	if err != nil {
+		return nil, service.VerifyNotFound, err
+	}
+	var need service.Need
+	if s.policy != nil {
+		if method == "" || uri == "" {
+			return nil, "", &keyward.Error{
+				Code:    keyward.EINVALID,
+				Message: "the original request's method and URI are missing",
+				Detail:  "a route policy is configured: send X-Original-Method and X-Original-URI (nginx), or X-Forwarded-Method and X-Forwarded-Uri (Caddy, Traefik)",
+			}
+		}
+		method = strings.ToUpper(method)
+		rule, ok, err := s.policy.Match(method, uri)
+		if err != nil {
+			return nil, "", keyward.Errorf(keyward.EINVALID, "the original request's URI: %v", err)
+		}
+		if !ok {
+			p, _ := config.CleanPath(uri)
+			return nil, service.VerifyForbidden, keyward.Errorf(keyward.EFORBIDDEN, "no route rule admits %s %s", method, s.redactPath(p))
+		}
+		need = service.Need{Permission: rule.Permission, Kinds: rule.Kinds}
+	}
+	v, err := s.svc.Judge(r.Context(), raw, s.clientIP(r), r.UserAgent(), need)
+	if err != nil {
+		return nil, "", fmt.Errorf("forward auth: %w", err)
+	}
+	// The original request counts against its token's budget when the
+	// token is accepted, against the client address otherwise.
+	if v.Valid() {
+		if _, lerr := s.countAuthentication(r, v.Caller, nil); lerr != nil {
+			v.RateLimit(lerr.Error())
+			return v, v.Code, lerr
+		}
+	} else if _, lerr := s.countAuthentication(r, nil, v.Err()); keyward.ErrorCode(lerr) == keyward.ERATELIMITED {
+		return v, v.Code, lerr
+	}
+	return v, v.Code, v.Err()
+}
+
+func firstHeader(h http.Header, names []string) string {
+	for _, n := range names {
+		if v := strings.TrimSpace(h.Get(n)); v != "" {
+			return v
+		}
+	}
+	return ""
+}

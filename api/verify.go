@@ -1,0 +1,82 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/client"
+	"github.com/keyward/keyward/service"
+)
+
+// verify answers a resource server's question about a token presented to
+// it: POST /v1/verify. A refused token is a 200 with valid false.
+func (s *server) verify(w http.ResponseWriter, r *http.Request, c *service.Caller) error {
+	var in client.VerifyRequest
+	if err := decode(w, r, &in, bodyRequired); err != nil {
+		return err
+	}
+	req, err := verifyRequestIn(in)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	v, err := s.svc.Verify(r.Context(), c, req)
+	if err != nil {
+		return err
+	}
+	s.limitVerdict(r, v)
+	s.metrics.Verification("verify", string(v.Code), time.Since(start))
+	s.writeJSON(w, r, http.StatusOK, verificationOut(v))
+	return nil
+}
+
+// limitVerdict counts a valid verdict against its token's budget (the
+// verifying key's own request was counted when it authenticated): a spent
+// budget makes it RATE_LIMITED.
+func (s *server) limitVerdict(r *http.Request, v *service.Verdict) {
+	if s.limits.Limiter == nil || !v.Valid() || v.Token == nil {
+		return
+	}
+	limit := s.tokenRateLimit(v.Token)
+	if limit <= 0 {
+		return
+	}
+	res, err := s.limits.Limiter.Allow(r.Context(), tokenRateKey(v.Token), limit, s.limits.window())
+	if err != nil || res.Allowed {
+		return
+	}
+	v.RateLimit(fmt.Sprintf("the token has spent its rate limit of %d requests %s; retry after %d seconds",
+		limit, per(s.limits.window()), ceilSeconds(res.RetryAfter)))
+}
+
+func verifyRequestIn(in client.VerifyRequest) (service.VerifyRequest, error) {
+	out := service.VerifyRequest{Token: in.Token, Permission: in.Permission}
+	if in.Entity != nil {
+		out.Entity = &service.Entity{Type: in.Entity.EntityType, ID: in.Entity.EntityID, Operation: in.Entity.Operation}
+	}
+	if in.IP != "" {
+		ip, err := netip.ParseAddr(in.IP)
+		if err != nil {
+			return out, keyward.Errorf(keyward.EINVALID, "ip must be an IPv4 or IPv6 address")
+		}
+		out.IP = ip.Unmap()
+	}
+	return out, nil
+}
+
+// verificationOut is a verdict as the API shows it: never the secret.
+func verificationOut(v *service.Verdict) client.Verification {
+	out := client.Verification{Valid: v.Valid(), Code: string(v.Code), Message: v.Message, Permissions: []string{}}
+	if v.Token != nil {
+		t := TokenOut(v.Token)
+		out.Token = &t
+	}
+	if c := v.Caller; c != nil {
+		out.Role = optString(string(c.Role))
+		out.Permissions = append(out.Permissions, c.Permissions...)
+	}
+	return out
+}

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/keyward/keyward"
+)
+
+// Rule is one rule of a route policy: requests with one of Methods (any
+// method when empty) to a path that Path matches need Permission (when
+// set) and a token of one of Kinds (any kind when empty).
+//
+// Path is a pattern of '/'-separated segments: a literal segment matches
+// itself, "*" matches any one segment, and "*" as the last segment matches
+// one or more segments. "/v1/agent/*" matches "/v1/agent/x" and
+// "/v1/agent/x/y" but not "/v1/agent"; "/*" matches every path but "/".
+type Rule struct {
+	Methods    []string
+	Path       string
+	Permission string
+	Kinds      []keyward.Kind
+
+	segs []string
+}
+
+// RoutePolicy is an ordered list of rules: the first that matches a
+// request applies, and a request that none matches is refused.
+type RoutePolicy struct {
+	rules []Rule
+}
+
+// NewRoutePolicy validates rules against the installation's permissions
+// and returns the policy. Errors name the rule ("routes[2].path: ...").
+func NewRoutePolicy(rules []Rule, perms *keyward.PermissionModel) (*RoutePolicy, error) {
+	p := &RoutePolicy{}
+	for i, r := range rules {
+		where := fmt.Sprintf("routes[%d]", i)
+		for j, m := range r.Methods {
+			up := strings.ToUpper(strings.TrimSpace(m))
+			if !validMethod(up) {
+				return nil, fmt.Errorf("%s.methods[%d]: %q is not an HTTP method", where, j, m)
+			}
+			r.Methods[j] = up
+		}
+		r.Methods = slices.Compact(r.Methods)
+		segs, err := parsePattern(r.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s.path: %w", where, err)
+		}
+		r.segs = segs
+		if r.Permission != "" && !perms.Known(r.Permission) {
+			return nil, fmt.Errorf("%s.permission: unknown permission %q (declare the product's own under permissions)", where, r.Permission)
+		}
+		for j, k := range r.Kinds {
+			if !k.Valid() {
+				return nil, fmt.Errorf("%s.kinds[%d]: unknown kind %q: want pat, oauth, api_key, agent or probe", where, j, k)
+			}
+		}
+		p.rules = append(p.rules, r)
+	}
+	return p, nil
+}
+
+// Rules returns the policy's rules, in order.
+func (p *RoutePolicy) Rules() []Rule { return slices.Clone(p.rules) }
+
+// Match returns the first rule for method and the request target uri (a
+// path with an optional query, as nginx's $request_uri, or an absolute
+// URL). The path is unescaped and cleaned first, so "/v1/agent/../admin"
+// is judged as "/admin". It reports false when no rule matches, and an
+// error for a target that is not a URI.
+func (p *RoutePolicy) Match(method, uri string) (*Rule, bool, error) {
+	clean, err := CleanPath(uri)
+	if err != nil {
+		return nil, false, err
+	}
+	segs := splitPath(clean)
+	for i := range p.rules {
+		r := &p.rules[i]
+		if len(r.Methods) > 0 && !slices.Contains(r.Methods, method) {
+			continue
+		}
+		if matchSegs(r.segs, segs) {
+			return r, true, nil
+		}
+	}
+	return nil, false, nil
+}
+
+// CleanPath returns the cleaned, unescaped path of a request target.
+func CleanPath(uri string) (string, error) {
+	if uri == "" {
+		return "", fmt.Errorf("empty request target")
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "", fmt.Errorf("request target is not a URI")
+	}
+	p := u.Path
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return path.Clean(p), nil
+}
+
+func splitPath(p string) []string {
+	if p == "/" {
+		return nil
+	}
+	return strings.Split(strings.TrimPrefix(p, "/"), "/")
+}
+
+func matchSegs(pattern, segs []string) bool {
+	for i, ps := range pattern {
+		if i >= len(segs) {
+			return false
+		}
+		if ps == "*" && i == len(pattern)-1 {
+			return true // the last "*" takes the rest, one segment or more
+		}
+		if ps != "*" && ps != segs[i] {
+			return false
+		}
+	}
+	return len(pattern) == len(segs)
+}
+
+// parsePattern checks a path pattern and splits it into segments.
+func parsePattern(p string) ([]string, error) {
+	if !strings.HasPrefix(p, "/") {
+		return nil, fmt.Errorf("%q must start with /", p)
+	}
+	if p == "/" {
+		return nil, nil
+	}
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for _, s := range segs {
+		switch {
+		case s == "":
+			return nil, fmt.Errorf("%q has an empty segment (// or a trailing /)", p)
+		case s == "." || s == "..":
+			return nil, fmt.Errorf("%q has a . or .. segment", p)
+		case s != "*" && strings.Contains(s, "*"):
+			return nil, fmt.Errorf("%q: * must be a whole segment", p)
+		}
+	}
+	return segs, nil
+}
+
+func validMethod(m string) bool {
+	if m == "" || len(m) > 20 {
+		return false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}

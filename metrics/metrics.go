@@ -1,0 +1,124 @@
+// Package metrics holds keyward's Prometheus metrics: verifications by
+// result code, the latency of verification, and HTTP requests by route and
+// status. Labels never carry a token, a token id or any other value that
+// grows with the number of tokens; other packages (such as the
+// verification cache) add their own collectors through Register and
+// GaugeFunc.
+package metrics
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Namespace starts the name of every metric of keyward.
+const Namespace = "keyward"
+
+// Metrics is one registry of keyward's metrics. Its methods are safe for
+// concurrent use; a nil *Metrics records nothing.
+type Metrics struct {
+	reg           *prometheus.Registry
+	verifications *prometheus.CounterVec
+	verifyLatency *prometheus.HistogramVec
+	requests      *prometheus.CounterVec
+	reqLatency    *prometheus.HistogramVec
+}
+
+// New returns the metrics on a registry of their own, with the Go runtime
+// and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace,
+			Name:      "verifications_total",
+			Help:      "Verdicts on presented tokens, by endpoint (verify, auth) and result code (VALID, NOT_FOUND, ...).",
+		}, []string{"endpoint", "code"}),
+		verifyLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace,
+			Name:      "verification_duration_seconds",
+			Help:      "Time to reach a verdict on a presented token, by endpoint.",
+			Buckets:   []float64{.00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"endpoint"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace,
+			Name:      "http_requests_total",
+			Help:      "HTTP requests by route pattern (\"unmatched\" for none), method and status.",
+		}, []string{"route", "method", "status"}),
+		reqLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace,
+			Name:      "http_request_duration_seconds",
+			Help:      "Time to answer HTTP requests, by route pattern.",
+			Buckets:   prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+	m.reg.MustRegister(m.verifications, m.verifyLatency, m.requests, m.reqLatency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Register adds collectors of another package (for example the
+// verification cache's hits and misses) to the registry. It returns an
+// error if one collides with a metric already registered.
+func (m *Metrics) Register(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := m.reg.Register(c); err != nil {
+			return fmt.Errorf("registering a collector: %w", err)
+		}
+	}
+	return nil
+}
+
+// GaugeFunc registers a gauge named keyward_<name> whose value fn returns
+// at each scrape (for example the change feed's lag in seconds).
+func (m *Metrics) GaugeFunc(name, help string, fn func() float64) error {
+	return m.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help}, fn))
+}
+
+// CounterFunc registers a counter named keyward_<name> whose value fn
+// returns at each scrape (for example cache hits kept by another package).
+func (m *Metrics) CounterFunc(name, help string, fn func() float64) error {
+	return m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, fn))
+}
+
+// Verification records one verdict: endpoint is "verify" or "auth", code
+// the verdict's code, d the time it took.
+func (m *Metrics) Verification(endpoint, code string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.verifications.WithLabelValues(endpoint, code).Inc()
+	m.verifyLatency.WithLabelValues(endpoint).Observe(d.Seconds())
+}
+
+// Request records one HTTP request: route is the ServeMux pattern that
+// served it ("" for none), status its answer's status.
+func (m *Metrics) Request(route, method string, status int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	if route == "" {
+		route = "unmatched"
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		method = "other" // a client's made-up method must not grow the label set
+	}
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.reqLatency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Gatherer returns the registry, for tests and for pushing elsewhere.
+func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }

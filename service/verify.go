@@ -1,0 +1,253 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/keyward/keyward"
+)
+
+// VerifyCode is the result of verifying a presented token.
+type VerifyCode string
+
+// The verification results.
+const (
+	// VerifyValid: the token is active and may do what was asked.
+	VerifyValid VerifyCode = "VALID"
+	// VerifyNotFound: no such token, a malformed one, or one of another org.
+	VerifyNotFound VerifyCode = "NOT_FOUND"
+	// VerifyExpired: the token has expired.
+	VerifyExpired VerifyCode = "EXPIRED"
+	// VerifyRevoked: the token has been revoked.
+	VerifyRevoked VerifyCode = "REVOKED"
+	// VerifyBlocked: the owner is suspended or the token breaks org policy.
+	VerifyBlocked VerifyCode = "BLOCKED"
+	// VerifyForbidden: the token is genuine but may not act here: its kind
+	// is not admitted, the entity is outside its scopes, or its owner is no
+	// longer a member.
+	VerifyForbidden VerifyCode = "FORBIDDEN"
+	// VerifyInsufficientPermissions: the token lacks the permission asked.
+	VerifyInsufficientPermissions VerifyCode = "INSUFFICIENT_PERMISSIONS"
+	// VerifyRateLimited: the token has used up its rate limit.
+	VerifyRateLimited VerifyCode = "RATE_LIMITED"
+	// VerifyIPNotAllowed: the client address is outside the token's
+	// allowlist.
+	VerifyIPNotAllowed VerifyCode = "IP_NOT_ALLOWED"
+)
+
+// VerifyCodes lists every verification result.
+var VerifyCodes = []VerifyCode{
+	VerifyValid, VerifyNotFound, VerifyExpired, VerifyRevoked, VerifyBlocked,
+	VerifyForbidden, VerifyInsufficientPermissions, VerifyRateLimited, VerifyIPNotAllowed,
+}
+
+// Entity is an operation on an entity that a verification asks about; a
+// token with scopes may do it only if one of its scopes allows it.
+type Entity struct {
+	Type      string
+	ID        string
+	Operation string
+}
+
+// Need is what a verification asks of a token beyond being active.
+type Need struct {
+	// Permission, if set, must be one the token holds now.
+	Permission string
+	// Entity, if set, must be allowed by the token's scopes (a token
+	// without scopes is not narrowed by them).
+	Entity *Entity
+	// Kinds, if set, are the kinds admitted.
+	Kinds []keyward.Kind
+	// OrgID, if set, pins the verification to one org: a token of any
+	// other org is NOT_FOUND, whatever its state.
+	OrgID string
+}
+
+// Verdict is the answer on a presented token.
+type Verdict struct {
+	Code VerifyCode
+	// Message says why, for people; it never holds the token.
+	Message string
+	// Caller is who the token acts as, when it is active (VALID,
+	// INSUFFICIENT_PERMISSIONS and FORBIDDEN for kind or scope).
+	Caller *Caller
+	// Token is the token when it exists (in the pinned org); nil for
+	// NOT_FOUND.
+	Token *keyward.Token
+
+	err error
+}
+
+// Valid reports whether the token passed.
+func (v *Verdict) Valid() bool { return v.Code == VerifyValid }
+
+// Err returns the error that refuses the request, nil when valid:
+// EUNAUTHORIZED for a token that is not accepted at all, EFORBIDDEN,
+// EIPNOTALLOWED or ERATELIMITED for one that may not do this.
+func (v *Verdict) Err() error {
+	if v.Valid() {
+		return nil
+	}
+	return v.err
+}
+
+// Judge verifies the token raw presented from ip for need: the one place
+// where a verdict is reached, for /v1/verify and /v1/auth alike. It
+// authenticates the token (so the verification counts as a use of it),
+// then checks its kind, permission and scopes. Refusals are verdicts; the
+// error is only for a failure to reach one.
+func (s *Service) Judge(ctx context.Context, raw string, ip netip.Addr, userAgent string, need Need) (*Verdict, error) {
+	c, err := s.Authenticate(ctx, raw, ip, userAgent)
+	if err != nil {
+		return s.explain(ctx, raw, err, need)
+	}
+	v := &Verdict{Caller: c, Token: c.Token}
+	t := c.Token
+	switch {
+	case need.OrgID != "" && t.OrgID != need.OrgID:
+		return &Verdict{Code: VerifyNotFound, Message: "invalid token", err: keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")}, nil
+	case len(need.Kinds) > 0 && !slices.Contains(need.Kinds, t.Kind):
+		v.refuse(VerifyForbidden, keyward.EFORBIDDEN, fmt.Sprintf("%s tokens are not admitted here", t.Kind))
+	case need.Permission != "" && !c.Permissions.Has(need.Permission):
+		v.refuse(VerifyInsufficientPermissions, keyward.EFORBIDDEN, "missing permission "+need.Permission)
+	case need.Entity != nil && len(t.Scopes) > 0 && !scopesAllow(t.Scopes, need.Entity):
+		v.refuse(VerifyForbidden, keyward.EFORBIDDEN, fmt.Sprintf("the token's scopes do not allow %s on %s %s", need.Entity.Operation, need.Entity.Type, need.Entity.ID))
+	default:
+		v.Code, v.Message = VerifyValid, "valid"
+	}
+	return v, nil
+}
+
+// RateLimit turns the verdict into RATE_LIMITED: the token has spent its
+// budget. The rate limits are counted by the caller of Judge or Verify.
+func (v *Verdict) RateLimit(msg string) {
+	v.refuse(VerifyRateLimited, keyward.ERATELIMITED, msg)
+}
+
+func (v *Verdict) refuse(code VerifyCode, errCode, msg string) {
+	v.Code, v.Message, v.err = code, msg, &keyward.Error{Code: errCode, Message: msg}
+}
+
+func scopesAllow(scopes []keyward.Scope, e *Entity) bool {
+	for _, sc := range scopes {
+		if sc.Allows(e.Type, e.ID, e.Operation) {
+			return true
+		}
+	}
+	return false
+}
+
+// explain turns Authenticate's refusal into a verdict. Telling a revoked
+// or expired token from an unknown one, and a foreign one from the pinned
+// org's, takes one read of the token; a string that is not a well-formed
+// token needs none.
+func (s *Service) explain(ctx context.Context, raw string, authErr error, need Need) (*Verdict, error) {
+	code := keyward.ErrorCode(authErr)
+	if code == keyward.EINTERNAL || code == keyward.EUNAVAILABLE {
+		return nil, authErr
+	}
+	v := &Verdict{Code: VerifyNotFound, Message: keyward.ErrorMessage(authErr), err: authErr}
+	if _, err := s.format.Parse(raw); err != nil {
+		return v, nil
+	}
+	now := s.Now()
+	var t *keyward.Token
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		t, err = tx.FindTokenByHash(ctx, keyward.HashToken(raw))
+		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
+			t = nil
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if need.OrgID != "" && t.OrgID != need.OrgID {
+			t = nil
+			return nil
+		}
+		return s.deriveStatus(ctx, tx, t, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("explaining a refused token: %w", err)
+	}
+	if t == nil {
+		// Unknown, or another org's: the same answer, whatever its state.
+		v.Message, v.err = "invalid token", keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")
+		return v, nil
+	}
+	v.Token = t
+	switch code {
+	case keyward.EFORBIDDEN:
+		v.Code = VerifyBlocked
+	case keyward.EIPNOTALLOWED:
+		v.Code = VerifyIPNotAllowed
+	case keyward.ERATELIMITED:
+		v.Code = VerifyRateLimited
+	default:
+		switch t.BaseStatus(now) {
+		case keyward.StatusRevoked:
+			v.Code = VerifyRevoked
+		case keyward.StatusExpired:
+			v.Code = VerifyExpired
+		default:
+			// Active, yet refused: its owner is no longer a member.
+			v.Code = VerifyForbidden
+		}
+	}
+	return v, nil
+}
+
+// VerifyRequest is what a resource server asks of /v1/verify.
+type VerifyRequest struct {
+	// Token is the presented token string.
+	Token string
+	// Permission, if set, must be held by the token.
+	Permission string
+	// Entity, if set, must be allowed by the token's scopes.
+	Entity *Entity
+	// IP is the address of the client that presented the token, as the
+	// resource server saw it; when invalid, the verifying caller's address
+	// is checked against the token's allowlist instead.
+	IP netip.Addr
+}
+
+// Verify answers a resource server's question about a token presented to
+// it. The caller must be an org API key with tokens:verify, and only tokens
+// of its own org are found (any other is NOT_FOUND). The verification
+// counts as a use of the token.
+//
+// Returns EFORBIDDEN when the caller is not such a key, EINVALID for a
+// missing token, an unknown permission or a malformed entity.
+func (s *Service) Verify(ctx context.Context, c *Caller, req VerifyRequest) (*Verdict, error) {
+	if c.Token == nil || c.Token.Kind != keyward.KindAPIKey {
+		return nil, &keyward.Error{Code: keyward.EFORBIDDEN, Message: "only an org API key may verify tokens", Detail: "create one with tokens:verify under /v1/orgs/{org}/keys"}
+	}
+	if err := c.require(keyward.PermTokensVerify); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.Token) == "" {
+		return nil, invalid("token is required")
+	}
+	if req.Permission != "" && !s.perms.Known(req.Permission) {
+		return nil, invalid("unknown permission %q", req.Permission)
+	}
+	if e := req.Entity; e != nil {
+		if !keyward.ValidIdentifier(e.Type) {
+			return nil, invalid("entity.entity_type %q must be 1 to 64 of a-z, 0-9, '_', '-', '.'", e.Type)
+		}
+		if e.ID == "" || len(e.ID) > maxEntityLen || strings.ContainsFunc(e.ID, isControl) {
+			return nil, invalid("entity.entity_id must be an id of 1 to %d characters", maxEntityLen)
+		}
+		if !slices.Contains(keyward.Operations, e.Operation) {
+			return nil, invalid("unknown entity.operation %q: want one of %s", e.Operation, strings.Join(keyward.Operations, " "))
+		}
+	}
+	ip := req.IP
+	if !ip.IsValid() {
+		ip, _ = netip.ParseAddr(c.IP)
+	}
+	return s.Judge(ctx, req.Token, ip, c.UserAgent, Need{Permission: req.Permission, Entity: req.Entity, OrgID: c.Org.ID})
+}

@@ -1,0 +1,93 @@
+package service_test
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/service"
+)
+
+// Judge reaches every verdict it can on both backends, and Verify pins it
+// to the verifying key's org.
+func TestJudgeAndVerify(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		owner := e.auth(e.boot.Secret)
+		ip := netip.MustParseAddr("192.0.2.1")
+		judge := func(what, secret string, need service.Need, want service.VerifyCode) *service.Verdict {
+			t.Helper()
+			v, err := e.svc.Judge(e.ctx, secret, ip, "test", need)
+			if err != nil {
+				t.Fatalf("%s: Judge: %v", what, err)
+			}
+			if v.Code != want || v.Valid() != (want == service.VerifyValid) || (v.Err() == nil) != v.Valid() {
+				t.Errorf("%s: got %s (err %v), want %s", what, v.Code, v.Err(), want)
+			}
+			return v
+		}
+		mint := func(set service.TokenSet, req service.TokenRequest) string {
+			t.Helper()
+			_, secret, err := e.svc.CreateToken(e.ctx, owner, set, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return secret
+		}
+		pat := mint(service.Personal, service.TokenRequest{Name: "p", Scopes: []service.ScopeRequest{{EntityType: "monitor", EntityID: "m1", Operations: []string{"read"}}}})
+		v := judge("valid", pat, service.Need{Permission: "monitors:write"}, service.VerifyValid)
+		if v.Caller == nil || v.Caller.Role != keyward.RoleOwner || v.Token == nil {
+			t.Errorf("valid: got caller %+v", v.Caller)
+		}
+		judge("kind not admitted", pat, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}}, service.VerifyForbidden)
+		judge("outside scopes", pat, service.Need{Entity: &service.Entity{Type: "monitor", ID: "m2", Operation: "read"}}, service.VerifyForbidden)
+		judge("inside scopes", pat, service.Need{Entity: &service.Entity{Type: "monitor", ID: "m1", Operation: "read"}}, service.VerifyValid)
+		judge("malformed", "kw_pat_nope", service.Need{}, service.VerifyNotFound)
+		agent := mint(service.OrgKeys, service.TokenRequest{Kind: keyward.KindAgent, Name: "a", AgentID: "a1"})
+		judge("agent lacks product permissions", agent, service.Need{Permission: "monitors:read"}, service.VerifyInsufficientPermissions)
+		judge("agent admitted", agent, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}, Permission: "agent:heartbeat"}, service.VerifyValid)
+		fenced := mint(service.Personal, service.TokenRequest{Name: "f", AllowedCIDRs: []string{"10.0.0.0/8"}})
+		judge("outside the allowlist", fenced, service.Need{}, service.VerifyIPNotAllowed)
+
+		tok, secret, err := e.svc.CreateToken(e.ctx, owner, service.Personal, service.TokenRequest{Name: "r"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.RevokeToken(e.ctx, owner, service.Personal, tok.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		v = judge("revoked", secret, service.Need{}, service.VerifyRevoked)
+		if code(v.Err()) != keyward.EUNAUTHORIZED || v.Token == nil || v.Token.ID != tok.ID {
+			t.Errorf("revoked: got error %v and token %v", v.Err(), v.Token)
+		}
+		member := e.member("kim@example.com", "acme", keyward.RoleMember)
+		if _, err := e.svc.SuspendMember(e.ctx, owner, "kim@example.com", true); err != nil {
+			t.Fatal(err)
+		}
+		if v := judge("suspended", member, service.Need{}, service.VerifyBlocked); code(v.Err()) != keyward.EFORBIDDEN {
+			t.Errorf("suspended: got error %v, want forbidden", v.Err())
+		}
+		short := mint(service.Personal, service.TokenRequest{Name: "s", ExpiresIn: "1h"})
+
+		// Verify: only an API key with tokens:verify; pinned to its org.
+		key := e.auth(mint(service.OrgKeys, service.TokenRequest{Name: "rs", Role: keyward.RoleAdmin}))
+		if _, err := e.svc.Verify(e.ctx, owner, service.VerifyRequest{Token: pat}); code(err) != keyward.EFORBIDDEN {
+			t.Errorf("a PAT verifies: got %v, want forbidden", err)
+		}
+		if v, err := e.svc.Verify(e.ctx, key, service.VerifyRequest{Token: pat, IP: ip}); err != nil || !v.Valid() {
+			t.Errorf("key verifies: got %v, %v", v, err)
+		}
+		if _, err := e.svc.AdminCreateOrg(e.ctx, "Globex", "globex", "owner@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		_, foreign, err := e.svc.AdminCreateToken(e.ctx, "owner@example.com", "globex", service.TokenRequest{Name: "g"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := e.svc.Verify(e.ctx, key, service.VerifyRequest{Token: foreign, IP: ip}); err != nil || v.Code != service.VerifyNotFound || v.Token != nil {
+			t.Errorf("another org's token: got %+v, %v; want NOT_FOUND without the token", v, err)
+		}
+		e.clock.Add(2 * time.Hour)
+		judge("expired", short, service.Need{}, service.VerifyExpired)
+	})
+}

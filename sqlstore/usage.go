@@ -1,0 +1,85 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/keyward/keyward"
+)
+
+// AddTokenUsage adds hourly use counts to what is stored, in one statement
+// per (token, hour). Counts of tokens that no longer exist are kept until
+// they are pruned.
+func (tx *tx) AddTokenUsage(ctx context.Context, counts []keyward.UsageCount) (err error) {
+	defer wrap(&err, "AddTokenUsage(%d counts)", len(counts))
+	if len(counts) == 0 {
+		return nil
+	}
+	// One order for every writer, so that concurrent batches on
+	// PostgreSQL take row locks in the same order and cannot deadlock.
+	counts = slices.Clone(counts)
+	slices.SortFunc(counts, func(a, b keyward.UsageCount) int {
+		return cmp.Or(cmp.Compare(a.TokenID, b.TokenID), a.Hour.Compare(b.Hour))
+	})
+	stmt, err := tx.tx.PrepareContext(ctx, `
+		INSERT INTO token_usage (token_id, hour, uses) VALUES ($1, $2, $3)
+		ON CONFLICT (token_id, hour) DO UPDATE SET uses = token_usage.uses + excluded.uses`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, c := range counts {
+		if c.Count <= 0 {
+			continue
+		}
+		if _, err := stmt.ExecContext(ctx, c.TokenID, micros(keyward.HourOf(c.Hour)), c.Count); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FindTokenUsage returns the hourly counts of the given tokens from since
+// on, in one query, ordered by token and hour.
+func (tx *tx) FindTokenUsage(ctx context.Context, ids []string, since time.Time) (_ []keyward.UsageCount, err error) {
+	defer wrap(&err, "FindTokenUsage(%d tokens)", len(ids))
+	out := []keyward.UsageCount{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var q query
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	q.add(in("token_id", len(args)), args...)
+	q.add("hour >= ?", micros(since))
+	rows, err := tx.tx.QueryContext(ctx, `SELECT token_id, hour, uses FROM token_usage`+q.clause()+` ORDER BY token_id, hour`, q.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c keyward.UsageCount
+		var hour int64
+		if err := rows.Scan(&c.TokenID, &hour, &c.Count); err != nil {
+			return nil, err
+		}
+		c.Hour = fromMicros(hour)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PruneTokenUsage deletes the counts of hours before before, and returns
+// how many it deleted.
+func (tx *tx) PruneTokenUsage(ctx context.Context, before time.Time) (_ int64, err error) {
+	defer wrap(&err, "PruneTokenUsage")
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM token_usage WHERE hour < $1`, micros(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
