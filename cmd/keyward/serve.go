@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/mcp"
 	"github.com/keyward/keyward/service"
 	"github.com/spf13/cobra"
 )
@@ -36,12 +37,32 @@ finishes the requests in flight and writes the usage it holds in memory.`,
 	}
 	db.add(a, cmd)
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
-	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, for the OpenAPI document ($KEYWARD_PUBLIC_URL)")
+	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, http(s)://HOST[:PORT], for the OpenAPI document and the MCP resource ($KEYWARD_PUBLIC_URL)")
 	return cmd
+}
+
+// rootHandler sends /mcp and its OAuth protected resource metadata to
+// mcpH and every other path to apiH. It matches exact paths rather than
+// using a ServeMux, whose redirects of unclean paths would come before
+// the API's own.
+func rootHandler(mcpH, apiH http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case mcp.Path, mcp.MetadataPath, mcp.MetadataPath + mcp.Path:
+			mcpH.ServeHTTP(w, r)
+		default:
+			apiH.ServeHTTP(w, r)
+		}
+	})
 }
 
 // serve runs the server until ctx ends.
 func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) error {
+	if publicURL != "" {
+		if _, err := mcp.ParsePublicURL(publicURL); err != nil {
+			return err
+		}
+	}
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
 	svc, closeSvc, err := db.openService(ctx, service.Options{Logger: log})
 	if err != nil {
@@ -60,7 +81,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 	svc.Start(background, 0)
 
 	srv := &http.Server{
-		Handler:           api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL}),
+		Handler: rootHandler(
+			mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Logger: log}),
+			api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL}),
+		),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      5 * time.Minute,
