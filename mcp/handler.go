@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -76,7 +77,7 @@ func NewHandler(svc *service.Service, opts Options) http.Handler {
 		// Stateless: any node answers any request; no session to share.
 		Stateless:    true,
 		JSONResponse: true,
-		Logger:       h.log,
+		Logger:       quiet(h.log),
 		// checkOrigin replaces the SDK's loopback-only rule, which would
 		// refuse keyward behind a reverse proxy on the same host.
 		DisableLocalhostProtection: true,
@@ -134,6 +135,23 @@ func (h *handler) resourceURL(r *http.Request) string { return h.baseURL(r) + Pa
 func (h *handler) metadataURL(r *http.Request) string {
 	return h.baseURL(r) + MetadataPath + Path
 }
+
+// quiet passes on only warnings and errors of the SDK, which logs every
+// stateless request's session at the info level.
+func quiet(l *slog.Logger) *slog.Logger { return slog.New(warnOnly{l.Handler()}) }
+
+// warnOnly is a handler that drops records below warnings.
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn && w.Handler.Enabled(ctx, level)
+}
+
+func (w warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnOnly{w.Handler.WithAttrs(attrs)}
+}
+
+func (w warnOnly) WithGroup(name string) slog.Handler { return warnOnly{w.Handler.WithGroup(name)} }
 
 // statusWriter remembers the status written through it.
 type statusWriter struct {

@@ -50,7 +50,7 @@ var Version = "dev"
 func newServer(h *handler) *mcpsdk.Server {
 	s := mcpsdk.NewServer(&mcpsdk.Implementation{Name: "keyward", Title: "keyward", Version: Version}, &mcpsdk.ServerOptions{
 		Instructions: "keyward manages your personal access tokens in one org: see who you are, list, create, revoke and regenerate your tokens, and read the org's audit log (admins). A token's secret is shown once, in the result of create_token or regenerate_token; keep it, it cannot be shown again.",
-		Logger:       h.log,
+		Logger:       quiet(h.log),
 		// Tools that never change. Prompts and resources are declared,
 		// and listed empty, so that a client asking for them gets an
 		// honest empty list (with caching hints) rather than a capability
