@@ -117,6 +117,9 @@ func (h *handler) authenticate(r *http.Request) (*service.Caller, error) {
 	values := r.Header.Values("Authorization")
 	switch len(values) {
 	case 0:
+		if r.Header.Get("X-API-Key") != "" {
+			return nil, &keyward.Error{Code: keyward.EUNAUTHORIZED, Message: "X-API-Key is not accepted here", Detail: "send 'Authorization: Bearer <token>'"}
+		}
 		return nil, errNoBearer
 	case 1:
 	default:

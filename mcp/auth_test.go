@@ -82,6 +82,12 @@ func TestUnauthorized(t *testing.T) {
 		}
 	}
 
+	// X-API-Key is the API's alternative, not MCP's.
+	r = e.post(listTools, map[string]string{"X-API-Key": e.owner})
+	if r.status != 401 || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) || !strings.Contains(string(r.body), "X-API-Key is not accepted") {
+		t.Errorf("X-API-Key: got %d %q %s, want 401 invalid_token", r.status, r.header.Get("WWW-Authenticate"), r.body)
+	}
+
 	// A token in the query string is refused, even with a good header.
 	r = e.post(listTools, map[string]string{"Authorization": "Bearer " + e.owner})
 	if r.status != 200 {
