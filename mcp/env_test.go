@@ -24,7 +24,7 @@ import (
 // bootstrapped owner of the org "acme", served by httptest. Every
 // response it serves is recorded, to search for secrets.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	svc   *service.Service
 	srv   *httptest.Server
@@ -43,7 +43,7 @@ type recorded struct {
 	body []byte
 }
 
-func newEnv(t *testing.T, opts mcp.Options) *env {
+func newEnv(t testing.TB, opts mcp.Options) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
