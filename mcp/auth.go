@@ -273,25 +273,28 @@ type message struct {
 	} `json:"params"`
 }
 
-// parseMessages reads the JSON-RPC message or batch in body; anything
-// else is left for the SDK to refuse.
+// parseMessages reads the JSON-RPC message, or each message of a batch, in
+// body. What does not parse is left for the SDK to refuse; the service
+// checks every permission again in any case.
 func parseMessages(body []byte) []message {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil
 	}
+	raws := []json.RawMessage{body}
 	if body[0] == '[' {
-		var batch []message
-		if json.Unmarshal(body, &batch) != nil {
+		if json.Unmarshal(body, &raws) != nil {
 			return nil
 		}
-		return batch
 	}
-	var m message
-	if json.Unmarshal(body, &m) != nil {
-		return nil
+	msgs := make([]message, 0, len(raws))
+	for _, raw := range raws {
+		var m message
+		if json.Unmarshal(raw, &m) == nil {
+			msgs = append(msgs, m)
+		}
 	}
-	return []message{m}
+	return msgs
 }
 
 // missingPermissions returns the permissions that the tools called in

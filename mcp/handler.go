@@ -39,10 +39,11 @@ type Options struct {
 	// a token nor a header. Nil discards.
 	Logger *slog.Logger
 	// Audience, when set, returns the resource (RFC 8707) an OAuth token was
-	// issued for. An OAuth token issued for any other resource than this
-	// server's MCP URL is refused. Nil means every OAuth token keyward holds
-	// was issued for its own MCP URL, the only resource its authorization
-	// server issues tokens for.
+	// issued for, "" if unknown. An OAuth token issued for any other
+	// resource than this server's MCP URL, or for an unknown one, is
+	// refused. Nil means every OAuth token keyward holds was issued for its
+	// own MCP URL, the only resource its authorization server issues
+	// tokens for.
 	Audience func(t *keyward.Token) string
 }
 

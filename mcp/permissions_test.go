@@ -36,6 +36,14 @@ func TestViewerCannotReadAudit(t *testing.T) {
 		t.Errorf("got body %s, want a JSON-RPC error for id 7 naming audit:read", r.body)
 	}
 
+	// In a batch, beside a malformed message, the call is refused all the
+	// same.
+	r = e.post(`[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_audit"}},{"params":[1]}]`,
+		map[string]string{"Authorization": "Bearer " + viewer})
+	if r.status != 403 || !strings.Contains(r.header.Get("WWW-Authenticate"), `scope="audit:read"`) {
+		t.Fatalf("viewer list_audit in a batch: got %d %q, want 403 insufficient_scope", r.status, r.header.Get("WWW-Authenticate"))
+	}
+
 	// Through the Go SDK's client the call fails, and the viewer's other
 	// tools work.
 	cs := e.session(viewer)
@@ -84,6 +92,12 @@ func TestMemberSeesOnlyOwnTokens(t *testing.T) {
 	}
 	if _, err := e.svc.Authenticate(context.Background(), e.owner, noIP, "test"); err != nil {
 		t.Fatalf("the owner's token after the member's attempts: %v", err)
+	}
+	// Asking for more than one holds is a refusal inside the call: a tool
+	// error, not a scope challenge.
+	beyond := toolError(t, mcp.ToolCreateToken, call(t, cs, mcp.ToolCreateToken, map[string]any{"name": "more", "permissions": []string{"audit:read"}}, nil))
+	if !strings.HasPrefix(beyond, "forbidden: ") || !strings.Contains(beyond, "audit:read") {
+		t.Fatalf("member create_token with audit:read: got %q, want a forbidden tool error naming audit:read", beyond)
 	}
 	// A member can mint for themselves.
 	var minted client.TokenSecret
