@@ -181,13 +181,13 @@ func clientIP(r *http.Request) netip.Addr {
 }
 
 // unauthorized answers a failed authentication: 401 with the challenge
-// that names the resource metadata (and error="invalid_token" when a
-// token was presented), 403 for a genuine token that may not be used now
+// that names the resource metadata and the basic scopes (and
+// error="invalid_token" when a token was presented), 403 for a genuine token that may not be used now
 // (blocked, or from an address outside its allowlist), or 500.
 func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request, msgs []message, err error) {
 	switch keyward.ErrorCode(err) {
 	case keyward.EUNAUTHORIZED:
-		challenge := fmt.Sprintf(`Bearer resource_metadata=%q`, h.metadataURL(r))
+		challenge := fmt.Sprintf(`Bearer resource_metadata=%q, scope=%q`, h.metadataURL(r), strings.Join(basicScopes, " "))
 		if err != errNoBearer {
 			challenge += fmt.Sprintf(`, error="invalid_token", error_description=%q`, quotable(keyward.ErrorMessage(err)))
 		}

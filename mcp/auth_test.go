@@ -24,7 +24,7 @@ func toolCall(name string) *mcpsdk.CallToolParams {
 // error="invalid_token" when a token was presented.
 func TestUnauthorized(t *testing.T) {
 	e := newEnv(t, mcp.Options{})
-	metadata := `resource_metadata="` + e.srv.URL + `/.well-known/oauth-protected-resource/mcp"`
+	metadata := `resource_metadata="` + e.srv.URL + `/.well-known/oauth-protected-resource/mcp", scope="tokens:read tokens:write"`
 
 	r := e.post(listTools, nil)
 	if r.status != 401 || r.header.Get("WWW-Authenticate") != "Bearer "+metadata {

@@ -13,6 +13,11 @@ import (
 // that subset as its permission narrowing.
 var ScopesSupported = []string{keyward.PermTokensRead, keyward.PermTokensWrite, keyward.PermAuditRead}
 
+// basicScopes are the scopes a 401 challenge asks for: those of the tools
+// every member may use. The audit log's scope is asked for when a call
+// needs it, by a 403 insufficient_scope challenge (step-up).
+var basicScopes = []string{keyward.PermTokensRead, keyward.PermTokensWrite}
+
 // Metadata returns the protected resource metadata (RFC 9728) of the MCP
 // resource of keyward at baseURL: the resource is baseURL + "/mcp" and its
 // authorization server is keyward itself, at baseURL.
