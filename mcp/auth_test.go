@@ -163,3 +163,27 @@ func TestOAuthTokens(t *testing.T) {
 		t.Fatalf("a token minted through an OAuth token: got source %q, want oauth:dcr_test1", got)
 	}
 }
+
+// TestInternalErrorsStayInside: when the store fails, the answer says
+// "internal error" and nothing more; the log has the cause.
+func TestInternalErrorsStayInside(t *testing.T) {
+	e := newEnv(t, mcp.Options{})
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := e.post(listTools, map[string]string{"Authorization": "Bearer " + e.owner})
+	var body struct {
+		Error struct {
+			Message string `json:"message"`
+			Data    struct {
+				Code string `json:"code"`
+			} `json:"data"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil || r.status != 500 || body.Error.Message != "internal error" || body.Error.Data.Code != "internal" {
+		t.Fatalf("with the store closed: got %d %s, want 500 with only \"internal error\"", r.status, r.body)
+	}
+	if strings.Contains(string(r.body), "sql") || !strings.Contains(e.logs.String(), "internal error") {
+		t.Fatalf("got body %s and log %q, want the cause in the log only", r.body, e.logs.String())
+	}
+}

@@ -27,6 +27,7 @@ type env struct {
 	t     testing.TB
 	ctx   context.Context
 	svc   *service.Service
+	store interface{ Close() error }
 	srv   *httptest.Server
 	boot  *service.BootstrapResult
 	owner string // the owner's PAT
@@ -60,7 +61,7 @@ func newEnv(t testing.TB, opts mcp.Options) *env {
 	if err != nil {
 		t.Fatalf("Bootstrap: %v", err)
 	}
-	e := &env{t: t, ctx: ctx, svc: svc, boot: boot, owner: boot.Secret, logs: logs}
+	e := &env{t: t, ctx: ctx, svc: svc, store: store, boot: boot, owner: boot.Secret, logs: logs}
 	opts.Logger = logger
 	h := mcp.NewHandler(svc, opts)
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
