@@ -35,6 +35,8 @@ type Options struct {
 	// PublicURL + "/mcp", and PublicURL is the authorization server named
 	// in the metadata. Empty takes both from each request's Host.
 	PublicURL string
+	// Version is the version of keyward announced to clients; "" is "dev".
+	Version string
 	// Logger receives one line per request and every internal error; never
 	// a token nor a header. Nil discards.
 	Logger *slog.Logger
@@ -49,12 +51,13 @@ type Options struct {
 
 // handler serves /mcp and the protected resource metadata.
 type handler struct {
-	svc    *service.Service
-	log    *slog.Logger
-	public *url.URL // nil: from each request
-	aud    func(t *keyward.Token) string
-	mux    *http.ServeMux
-	sdk    http.Handler
+	svc     *service.Service
+	log     *slog.Logger
+	public  *url.URL // nil: from each request
+	aud     func(t *keyward.Token) string
+	version string
+	mux     *http.ServeMux
+	sdk     http.Handler
 }
 
 // NewHandler returns the handler of /mcp and of the protected resource
@@ -62,7 +65,10 @@ type handler struct {
 // panics if opts.PublicURL is not an absolute http or https URL without a
 // query; serve checks the flag before.
 func NewHandler(svc *service.Service, opts Options) http.Handler {
-	h := &handler{svc: svc, log: opts.Logger, aud: opts.Audience}
+	h := &handler{svc: svc, log: opts.Logger, aud: opts.Audience, version: opts.Version}
+	if h.version == "" {
+		h.version = "dev"
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

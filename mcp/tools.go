@@ -43,12 +43,9 @@ var toolPermissions = map[string]string{
 // unknown tool.
 func toolPermission(tool string) string { return toolPermissions[tool] }
 
-// Version is the server version announced to clients.
-var Version = "dev"
-
 // newServer returns the MCP server with keyward's tools.
 func newServer(h *handler) *mcpsdk.Server {
-	s := mcpsdk.NewServer(&mcpsdk.Implementation{Name: "keyward", Title: "keyward", Version: Version}, &mcpsdk.ServerOptions{
+	s := mcpsdk.NewServer(&mcpsdk.Implementation{Name: "keyward", Title: "keyward", Version: h.version}, &mcpsdk.ServerOptions{
 		Instructions: "keyward manages your personal access tokens in one org: see who you are, list, create, revoke and regenerate your tokens, and read the org's audit log (admins). A token's secret is shown once, in the result of create_token or regenerate_token; keep it, it cannot be shown again.",
 		Logger:       quiet(h.log),
 		// Tools that never change. Prompts and resources are declared,

@@ -82,7 +82,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 
 	srv := &http.Server{
 		Handler: rootHandler(
-			mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Logger: log}),
+			mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Version: buildVersion(), Logger: log}),
 			api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL}),
 		),
 		ReadHeaderTimeout: 10 * time.Second,
