@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
@@ -25,3 +27,8 @@ func CursorOut(next string) *string { return cursorOut(next) }
 // parameter (token, access_token, api_key, key, in any spelling), and
 // which: such a request is refused, never served.
 func TokenInQuery(rawQuery string) (string, bool) { return tokenInQuery(rawQuery) }
+
+// SecurityHeaders sets on every answer the headers the API's answers
+// carry: never stored by a cache (an answer may hold a secret), never
+// sniffed, framed or sent on as a referrer.
+func SecurityHeaders(next http.Handler) http.Handler { return securityHeaders(next) }

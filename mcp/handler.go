@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/service"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	mcpsdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -57,6 +58,7 @@ type handler struct {
 	aud     func(t *keyward.Token) string
 	version string
 	mux     *http.ServeMux
+	root    http.Handler // mux behind the security headers
 	sdk     http.Handler
 }
 
@@ -92,6 +94,7 @@ func NewHandler(svc *service.Service, opts Options) http.Handler {
 	})
 	h.sdk = auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(streamable)
 	h.mux = http.NewServeMux()
+	h.root = api.SecurityHeaders(h.mux)
 	h.mux.Handle(Path, http.HandlerFunc(h.serveMCP))
 	h.mux.Handle(MetadataPath, http.HandlerFunc(h.serveMetadata))
 	h.mux.Handle(MetadataPath+Path, http.HandlerFunc(h.serveMetadata))
@@ -114,7 +117,7 @@ func ParsePublicURL(s string) (*url.URL, error) {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	h.mux.ServeHTTP(sw, r)
+	h.root.ServeHTTP(sw, r)
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),

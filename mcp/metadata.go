@@ -53,7 +53,9 @@ func (h *handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		// Derived from Host: caches must keep one copy per Host.
 		w.Header().Set("Vary", "Host")
 	}
+	// Public and the same for everyone: caches may keep it a while.
 	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Del("Pragma")
 	writeJSON(w, http.StatusOK, Metadata(h.baseURL(r)))
 }
 

@@ -23,7 +23,8 @@ func getMetadata(t *testing.T, e *env, path, host string) metadataDoc {
 		req.Host = host
 	}
 	r := e.do(req)
-	if r.status != 200 || r.header.Get("Content-Type") != "application/json" || r.header.Get("Access-Control-Allow-Origin") != "*" {
+	if r.status != 200 || r.header.Get("Content-Type") != "application/json" || r.header.Get("Access-Control-Allow-Origin") != "*" ||
+		r.header.Get("Cache-Control") != "public, max-age=300" {
 		t.Fatalf("GET %s: got %d %q, want 200 JSON readable from any origin", path, r.status, r.header.Get("Content-Type"))
 	}
 	var doc metadataDoc

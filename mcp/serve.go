@@ -58,8 +58,34 @@ func (h *handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 		h.insufficientScope(w, r, msgs, missing)
 		return
 	}
-	h.sdk.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerCtxKey{}, c)))
+	h.sdk.ServeHTTP(&noStoreWriter{ResponseWriter: w}, r.WithContext(context.WithValue(r.Context(), callerCtxKey{}, c)))
 }
+
+// noStoreWriter keeps every answer of the SDK out of caches, since a tool
+// result may hold a secret: the SDK sets a Cache-Control of its own
+// ("no-cache"), which allows storing.
+type noStoreWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *noStoreWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.wrote = true
+		w.Header().Set("Cache-Control", "no-store, no-transform")
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *noStoreWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *noStoreWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // callerCtxKey holds the authenticated caller in the request's context,
 // for tokenInfo.

@@ -1,6 +1,7 @@
 package mcp_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -119,9 +120,27 @@ func TestEachTool(t *testing.T) {
 		t.Fatalf("list_audit by action: got %v, want one token.created", audit.Events)
 	}
 
+	secrets := []string{e.owner, minted.Secret, regen.Secret}
+
+	// The answer holding a secret is never stored by a cache.
+	r := e.post(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"create_token","arguments":{"name":"raw"}}}`,
+		map[string]string{"Authorization": "Bearer " + e.owner})
+	if r.status != 200 || !strings.Contains(r.header.Get("Cache-Control"), "no-store") || r.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("create_token over HTTP: got %d, Cache-Control %q, X-Content-Type-Options %q; want 200, no-store, nosniff",
+			r.status, r.header.Get("Cache-Control"), r.header.Get("X-Content-Type-Options"))
+	}
+	var raw struct {
+		Result struct {
+			StructuredContent client.TokenSecret `json:"structuredContent"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(r.body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, raw.Result.StructuredContent.Secret)
+
 	// Secrets appear only in the results of create_token and
 	// regenerate_token, and never in the logs.
-	secrets := []string{e.owner, minted.Secret, regen.Secret}
 	e.mu.Lock()
 	responses := slices.Clone(e.responses)
 	e.mu.Unlock()
@@ -130,7 +149,7 @@ func TestEachTool(t *testing.T) {
 			if !strings.Contains(string(r.body), s) {
 				continue
 			}
-			if (i == 1 && r.tool == mcp.ToolCreateToken) || (i == 2 && r.tool == mcp.ToolRegenerateToken) {
+			if ((i == 1 || i == 3) && r.tool == mcp.ToolCreateToken) || (i == 2 && r.tool == mcp.ToolRegenerateToken) {
 				continue
 			}
 			t.Errorf("secret %d appears in the response to %q", i, r.tool)
