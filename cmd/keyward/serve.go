@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/mcp"
 	"github.com/keyward/keyward/metrics"
+	"github.com/keyward/keyward/oauth"
 	"github.com/keyward/keyward/service"
 	"github.com/spf13/cobra"
 )
@@ -45,12 +47,17 @@ start, and any mistake stops serve with a message naming the field.`,
 	limits.add(a, cmd)
 	edge.add(a, cmd)
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
-	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, for the OpenAPI document and as the OAuth issuer ($KEYWARD_PUBLIC_URL)")
+	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, http(s)://HOST[:PORT], for the OpenAPI document, the MCP resource and the OAuth issuer ($KEYWARD_PUBLIC_URL)")
 	return cmd
 }
 
 // serve runs the server until ctx ends.
 func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags) error {
+	if publicURL != "" {
+		if _, err := mcp.ParsePublicURL(publicURL); err != nil {
+			return err
+		}
+	}
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
 	cfg, err := edge.load(&db)
 	if err != nil {
@@ -83,17 +90,21 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	}
 	// Other packages add their collectors to reg (Register, GaugeFunc).
 	reg := metrics.New()
-	mux := http.NewServeMux()
-	mux.Handle("/", api.NewServer(svc, api.Options{
-		Logger: log, BaseURL: publicURL, RateLimit: rateLimits,
-		TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, Metrics: reg,
-	}))
-	if err := mountOAuth(mux, svc, signedOut{}, log, baseURL); err != nil {
+	oauthH, err := oauth.NewHandler(svc, signedOut{}, oauth.Options{Issuer: baseURL, Logger: log})
+	if err != nil {
 		ln.Close()
 		return err
 	}
+	root := rootHandler(mounts{
+		mcp:   mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Version: buildVersion(), Logger: log}),
+		oauth: oauthH,
+		api: api.NewServer(svc, api.Options{
+			Logger: log, BaseURL: publicURL, RateLimit: rateLimits,
+			TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, Metrics: reg,
+		}),
+	})
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      5 * time.Minute,
