@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/verify"
 )
 
 // Options configure a Service.
@@ -37,6 +38,8 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	usage  *usageTracker
+	// cache answers Authenticate; update and Follow keep it true.
+	cache *verify.Cache
 
 	closeOnce sync.Once
 }
@@ -59,6 +62,7 @@ func New(store Store, opts Options) (*Service, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.usage = newUsageTracker(s)
+	s.cache = verify.New(format, perms, storeReader{store}, verify.Options{})
 	return s, nil
 }
 

@@ -139,7 +139,7 @@ func (s *Service) CreateToken(ctx context.Context, c *Caller, set TokenSet, req 
 	}
 	secret := s.format.New(kind)
 	t.Hash, t.Display = keyward.HashToken(secret), keyward.DisplayToken(secret)
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		if err := s.checkPolicy(ctx, tx, t); err != nil {
 			return err
 		}
@@ -305,11 +305,12 @@ func (s *Service) modify(ctx context.Context, c *Caller, set TokenSet, id string
 		return nil, err
 	}
 	var t *keyward.Token
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		var err error
 		if t, err = s.findInSet(ctx, tx, c, set, id); err != nil {
 			return err
 		}
+		oldHash := t.Hash
 		action, details, err := fn(tx, t)
 		if err != nil || action == "" {
 			return err
@@ -319,6 +320,12 @@ func (s *Service) modify(ctx context.Context, c *Caller, set TokenSet, id string
 		}
 		if err := s.change(ctx, tx, keyward.ChangeToken, t.OrgID, t.ID, t.UserID, t.Hash[:]); err != nil {
 			return err
+		}
+		if t.Hash != oldHash {
+			// A new secret: nodes must also forget the old one.
+			if err := s.change(ctx, tx, keyward.ChangeToken, t.OrgID, t.ID, t.UserID, oldHash[:]); err != nil {
+				return err
+			}
 		}
 		if err := s.audit(ctx, tx, c, t.OrgID, action, t.ID, details); err != nil {
 			return err
@@ -490,7 +497,7 @@ func (s *Service) DeleteToken(ctx context.Context, c *Caller, set TokenSet, id s
 	if err := c.require(set.perms(true)); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		t, err := s.findInSet(ctx, tx, c, set, id)
 		if err != nil {
 			return err
@@ -519,7 +526,7 @@ func (s *Service) DeleteAllTokens(ctx context.Context, c *Caller, set TokenSet) 
 		return []string{}, nil
 	}
 	deleted := []string{}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		f := keyward.TokenFilter{OrgID: c.Org.ID, Kinds: set.kinds(), Limit: keyward.MaxPageSize, Now: s.Now()}
 		if set == Personal {
 			f.UserID = c.User.ID
