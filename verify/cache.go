@@ -102,17 +102,23 @@ func New(format *keyward.TokenFormat, perms *keyward.PermissionModel, loader Loa
 }
 
 // Verify answers for the token string raw presented from ip (the zero
-// Addr skips the allowlist) at now. A cached token costs a parse, a
-// SHA-256 and a map look-up, and allocates nothing. The error is set only
-// when the string is malformed (an EUNAUTHORIZED error that says what is
-// wrong, with Code Malformed) or storage failed; every other outcome is
-// in the verdict's Code.
+// Addr skips the allowlist) at now. The error is set only when the string
+// is malformed (an EUNAUTHORIZED error that says what is wrong, with Code
+// Malformed) or storage failed; every other outcome is in the verdict's
+// Code.
+//
+// A cached token costs a SHA-256 and a map look-up, and allocates
+// nothing: a string whose hash is cached is exactly a stored token's, so
+// its form needs no check. Before any storage read, the string's prefix,
+// length, alphabet and checksum are checked, so a mistyped or made-up
+// string costs no read; and only well-formed strings are remembered as
+// missing.
 func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.Time) (Verdict, error) {
-	kind, err := c.format.Parse(raw)
-	if err != nil {
+	if len(raw) > maxTokenLen {
+		_, err := c.format.Parse(raw)
 		return Verdict{Code: Malformed}, err
 	}
-	v := Verdict{Hash: keyward.HashToken(raw), Kind: kind}
+	v := Verdict{Hash: keyward.HashToken(raw)}
 	us := now.UnixMicro()
 	sh := &c.shards[v.Hash[0]]
 	sh.mu.RLock()
@@ -132,10 +138,15 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 		v.Code = NotFound
 		return v, nil
 	}
+	kind, err := c.format.Parse(raw)
+	if err != nil {
+		return Verdict{Code: Malformed}, err
+	}
+	v.Kind = kind
 	sh.misses.Add(1)
 	e, err = c.load(ctx, v.Hash, us)
 	if err != nil {
-		return Verdict{Code: NotFound}, err
+		return Verdict{Code: NotFound, Kind: kind}, err
 	}
 	if e == nil {
 		v.Code = NotFound
@@ -145,12 +156,25 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	return v, nil
 }
 
+// maxTokenLen is longer than any token string (a 16-character instance
+// prefix, a kind, a secret and a checksum); longer strings are not hashed.
+const maxTokenLen = 16 + 5 + keyward.SecretLen + keyward.ChecksumLen
+
 // load reads hash's token from storage, sharing the read with concurrent
 // misses for the same hash, and caches what it read. It returns nil for a
 // token that does not exist.
 func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, error) {
 	ch := c.group.DoChan(string(h[:]), func() (any, error) {
 		gen := c.gen.Load()
+		// A miss that arrives as another's read ends finds its answer
+		// cached.
+		sh := &c.shards[h[0]]
+		sh.mu.RLock()
+		e := sh.tokens[h]
+		sh.mu.RUnlock()
+		if e != nil && e.live() {
+			return e, nil
+		}
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.LoadTimeout)
 		defer cancel()
 		r, err := c.loader.LoadToken(lctx, h)

@@ -59,13 +59,16 @@ type entry struct {
 	// text holds the token's strings end to end; ends[i] is where field i
 	// ends.
 	text string
-	ends [numFields]uint16
 
 	// Times in microseconds since the epoch; 0 means none.
-	created, expires, revoked, lastUsed int64
+	created, expires int64
+	// lastUsed is in seconds since the epoch (0: never): what a read saw,
+	// shown but never judged by.
+	lastUsed uint32
 
 	generation int32
 	rateLimit  int32
+	ends       [numFields]uint16
 
 	kind      uint8 // index into keyward.Kinds
 	role      uint8 // index into roles: the role in force
@@ -101,6 +104,7 @@ type extra struct {
 	agentID      string
 	familyID     string // "" when it is the token's own id
 	supersededBy string
+	revokedAt    int64 // µs
 	revokedBy    string
 	revokeReason string
 	blocked      string // why the token is blocked
@@ -189,8 +193,7 @@ func newEntry(r *Record, model *keyward.PermissionModel, intern func(keyward.Kin
 		org:        &orgState{org: r.Org, policy: r.Policy},
 		created:    micros(&t.CreatedAt),
 		expires:    micros(t.ExpiresAt),
-		revoked:    micros(t.RevokedAt),
-		lastUsed:   micros(t.LastUsedAt),
+		lastUsed:   seconds(t.LastUsedAt),
 		generation: int32(t.Generation),
 		rateLimit:  int32(t.RateLimit),
 		kind:       kindIndex(t.Kind),
@@ -217,6 +220,7 @@ func newEntry(r *Record, model *keyward.PermissionModel, intern func(keyward.Kin
 		cidrs:        t.AllowedCIDRs,
 		agentID:      t.AgentID,
 		supersededBy: t.SupersededBy,
+		revokedAt:    micros(t.RevokedAt),
 		revokedBy:    t.RevokedBy,
 		revokeReason: t.RevokeReason,
 		subset:       t.Permissions,
@@ -252,7 +256,7 @@ func newEntry(r *Record, model *keyward.PermissionModel, intern func(keyward.Kin
 		e.perms = &p
 	}
 	if x.subset != nil || len(x.scopes) > 0 || len(x.cidrs) > 0 || x.agentID != "" || x.familyID != "" ||
-		x.supersededBy != "" || x.revokedBy != "" || x.revokeReason != "" || x.blocked != "" {
+		x.supersededBy != "" || x.revokedAt != 0 || x.revokedBy != "" || x.revokeReason != "" || x.blocked != "" {
 		e.extra = x
 	}
 	return e
@@ -285,14 +289,16 @@ func (e *entry) token() *keyward.Token {
 		Display:     e.str(fieldDisplay),
 		CreatedAt:   time.UnixMicro(e.created).UTC(),
 		ExpiresAt:   timePtr(e.expires),
-		LastUsedAt:  timePtr(e.lastUsed),
 		LastUsedIP:  e.str(fieldLastUsedIP),
-		RevokedAt:   timePtr(e.revoked),
 		Generation:  int(e.generation),
 		Role:        roles[e.tokenRole],
 		RateLimit:   int(e.rateLimit),
 	}
 	t.FamilyID = t.ID
+	if e.lastUsed != 0 {
+		last := time.Unix(int64(e.lastUsed), 0).UTC()
+		t.LastUsedAt = &last
+	}
 	if e.member != nil {
 		t.UserID = e.member.userID
 		if e.flags&flagCreatorIsOwner != 0 {
@@ -302,6 +308,7 @@ func (e *entry) token() *keyward.Token {
 	if x := e.extra; x != nil {
 		t.Permissions, t.Scopes, t.AllowedCIDRs = x.subset, x.scopes, x.cidrs
 		t.AgentID, t.SupersededBy, t.RevokedBy, t.RevokeReason = x.agentID, x.supersededBy, x.revokedBy, x.revokeReason
+		t.RevokedAt = timePtr(x.revokedAt)
 		if x.familyID != "" {
 			t.FamilyID = x.familyID
 		}
@@ -314,6 +321,13 @@ func micros(t *time.Time) int64 {
 		return 0
 	}
 	return t.UnixMicro()
+}
+
+func seconds(t *time.Time) uint32 {
+	if t == nil {
+		return 0
+	}
+	return uint32(max(1, min(t.Unix(), 1<<32-1)))
 }
 
 func timePtr(us int64) *time.Time {

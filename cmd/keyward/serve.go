@@ -58,6 +58,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	svc.Start(background, 0)
+	followed, err := follow(background, svc, db.url, log)
+	if err != nil {
+		return err
+	}
 
 	srv := &http.Server{
 		Handler:           api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL}),
@@ -89,6 +93,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 		return fmt.Errorf("serving: %w", err)
 	}
 	stopBackground()
+	<-followed
 	if err := svc.Close(sctx); err != nil {
 		return fmt.Errorf("writing usage at shutdown: %w", err)
 	}
