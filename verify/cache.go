@@ -44,7 +44,7 @@ const numShards = 256
 // cache line.
 type shard struct {
 	mu      sync.RWMutex
-	tokens  map[keyward.Hash]*entry
+	tokens  table
 	missing map[keyward.Hash]int64 // until when (µs) the hash is missing
 
 	hits, misses, negHits atomic.Uint64
@@ -122,7 +122,7 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	us := now.UnixMicro()
 	sh := &c.shards[v.Hash[0]]
 	sh.mu.RLock()
-	e := sh.tokens[v.Hash]
+	e := sh.tokens.get(&v.Hash)
 	var missingUntil int64
 	if e == nil {
 		missingUntil = sh.missing[v.Hash]
@@ -170,7 +170,7 @@ func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, er
 		// cached.
 		sh := &c.shards[h[0]]
 		sh.mu.RLock()
-		e := sh.tokens[h]
+		e := sh.tokens.get(&h)
 		sh.mu.RUnlock()
 		if e != nil && e.live() {
 			return e, nil
@@ -223,7 +223,7 @@ func (c *Cache) remember(h keyward.Hash, gen uint64, now int64) {
 // happened since gen. It returns the entry either way.
 func (c *Cache) insert(h keyward.Hash, r *Record, gen uint64) *entry {
 	c.statesMu.Lock()
-	e := newEntry(r, c.perms, c.internLocked)
+	e := newEntry(h, r, c.perms, c.internLocked)
 	if c.gen.Load() != gen {
 		c.statesMu.Unlock()
 		return e
@@ -248,13 +248,10 @@ func (c *Cache) insert(h keyward.Hash, r *Record, gen uint64) *entry {
 	if c.gen.Load() != gen {
 		return e
 	}
-	if _, ok := sh.tokens[h]; !ok && len(sh.tokens) >= max(1, c.opts.MaxEntries/numShards) {
-		for k := range sh.tokens {
-			delete(sh.tokens, k)
-			break
-		}
+	if sh.tokens.n >= max(1, c.opts.MaxEntries/numShards) && sh.tokens.get(&h) == nil {
+		sh.tokens.evictOne(int(h[20]) | int(h[21])<<8 | int(h[22])<<16)
 	}
-	sh.tokens[h] = e
+	sh.tokens.put(e)
 	delete(sh.missing, h)
 	return e
 }
@@ -283,7 +280,7 @@ func (c *Cache) Apply(ch *keyward.Change) {
 		h := keyward.Hash(ch.Hash)
 		sh := &c.shards[h[0]]
 		sh.mu.Lock()
-		delete(sh.tokens, h)
+		sh.tokens.del(&h)
 		delete(sh.missing, h)
 		sh.mu.Unlock()
 	case (ch.Kind == keyward.ChangeToken || ch.Kind == keyward.ChangeMember) && ch.UserID != "":
@@ -326,7 +323,7 @@ func (c *Cache) reset() {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
-		sh.tokens, sh.missing = map[keyward.Hash]*entry{}, map[keyward.Hash]int64{}
+		sh.tokens, sh.missing = table{}, map[keyward.Hash]int64{}
 		sh.mu.Unlock()
 	}
 }
@@ -354,7 +351,7 @@ func (c *Cache) Stats() Stats {
 		s.Misses += sh.misses.Load()
 		s.NegativeHits += sh.negHits.Load()
 		sh.mu.RLock()
-		s.Entries += len(sh.tokens)
+		s.Entries += sh.tokens.n
 		s.Missing += len(sh.missing)
 		sh.mu.RUnlock()
 	}

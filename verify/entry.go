@@ -44,11 +44,12 @@ type memberState struct {
 	dead   atomic.Bool
 }
 
-// entry is one cached token, kept small: a million of them must fit well
-// under 300 MB. Its strings share one allocation; what most tokens lack
+// entry is one cached token, kept small (128 bytes, plus its strings in
+// one allocation): a million of them must fit well under 300 MB. Its strings share one allocation; what most tokens lack
 // (a permission subset, scopes, an allowlist, a rotation, a revocation's
 // details) sits behind extra.
 type entry struct {
+	hash   keyward.Hash
 	org    *orgState
 	member *memberState // nil for org credentials
 	// perms is the effective permission set, shared between entries where
@@ -187,9 +188,10 @@ func ipAllowed(cidrs []netip.Prefix, ip netip.Addr) bool {
 // newEntry builds an entry from a storage read, with fresh states that
 // the cache may swap for shared ones. perms interns the effective
 // permission sets.
-func newEntry(r *Record, model *keyward.PermissionModel, intern func(keyward.Kind, keyward.Role) *keyward.Permissions) *entry {
+func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern func(keyward.Kind, keyward.Role) *keyward.Permissions) *entry {
 	t := r.Token
 	e := &entry{
+		hash:       h,
 		org:        &orgState{org: r.Org, policy: r.Policy},
 		created:    micros(&t.CreatedAt),
 		expires:    micros(t.ExpiresAt),
