@@ -18,13 +18,20 @@ var (
 // storeReader is the verification cache's view of the store.
 type storeReader struct{ store Store }
 
-// LoadToken reads a token by hash with its org, policy, owner and the
-// owner's membership, in one snapshot. Returns ENOTFOUND.
+// LoadToken reads, in one snapshot, the newest change-feed sequence
+// number and a token by hash with its org, policy, owner and the owner's
+// membership; a Record without a Token when no token has the hash.
 func (r storeReader) LoadToken(ctx context.Context, h keyward.Hash) (*verify.Record, error) {
 	var rec verify.Record
 	err := r.store.View(ctx, func(tx Tx) error {
+		var err error
+		if rec.Seq, err = tx.LastChangeSeq(ctx); err != nil {
+			return err
+		}
 		t, err := tx.FindTokenByHash(ctx, h)
-		if err != nil {
+		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
+			return nil
+		} else if err != nil {
 			return err
 		}
 		rec.Token = t

@@ -15,9 +15,11 @@ import (
 // Loader reads what a verdict needs from storage. The service implements
 // it over its store.
 type Loader interface {
-	// LoadToken reads, in one snapshot, the token whose string hashes to
-	// h, its org and policy, and for a personal token its owner and the
-	// owner's membership. Returns ENOTFOUND if no token hashes to h.
+	// LoadToken reads, in one snapshot, the newest change-feed sequence
+	// number, the token whose string hashes to h, its org and policy, and
+	// for a personal token its owner and the owner's membership. When no
+	// token hashes to h it returns a Record with a nil Token (or an
+	// ENOTFOUND error, for a loader that does not know the sequence).
 	LoadToken(ctx context.Context, h keyward.Hash) (*Record, error)
 }
 
@@ -47,8 +49,12 @@ type shard struct {
 	tokens  table
 	missing map[keyward.Hash]int64 // until when (µs) the hash is missing
 
+	// evictedSeq is the newest sequence number of the feed entries that
+	// evicted a hash of this shard.
+	evictedSeq int64
+
 	hits, misses, negHits atomic.Uint64
-	_                     [40]byte
+	_                     [32]byte
 }
 
 // Cache answers verifications from memory, reading storage on a miss.
@@ -62,10 +68,15 @@ type Cache struct {
 	shards [numShards]shard
 	group  singleflight.Group
 
-	// gen counts invalidations. A miss notes it before its read and
-	// caches what it read only if no invalidation happened meanwhile, so
-	// a change applied while the read was under way is never undone.
-	gen atomic.Uint64
+	// A miss caches what it read only if no change it did not see was
+	// applied while it read, so that a change is never undone by a read
+	// that began before it: see fresh. gen counts the resets and the
+	// changes without a sequence number, applied all changes; killedSeq
+	// is the newest sequence number of the entries that invalidated an
+	// org or a member (written under statesMu).
+	gen       atomic.Uint64
+	applied   atomic.Uint64
+	killedSeq atomic.Int64
 
 	statesMu sync.Mutex
 	orgs     map[string]*orgState
@@ -165,7 +176,7 @@ const maxTokenLen = 16 + 5 + keyward.SecretLen + keyward.ChecksumLen
 // token that does not exist.
 func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, error) {
 	ch := c.group.DoChan(string(h[:]), func() (any, error) {
-		gen := c.gen.Load()
+		m := c.mark()
 		// A miss that arrives as another's read ends finds its answer
 		// cached.
 		sh := &c.shards[h[0]]
@@ -179,13 +190,16 @@ func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, er
 		defer cancel()
 		r, err := c.loader.LoadToken(lctx, h)
 		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
-			c.remember(h, gen, now)
-			return (*entry)(nil), nil
+			r, err = &Record{}, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("verify: reading a token: %w", err)
 		}
-		return c.insert(h, r, gen), nil
+		if r.Token == nil {
+			c.remember(h, m, r.Seq, now)
+			return (*entry)(nil), nil
+		}
+		return c.insert(h, r, m), nil
 	})
 	select {
 	case res := <-ch:
@@ -198,12 +212,33 @@ func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, er
 	}
 }
 
-// remember records h as missing, unless an invalidation happened since gen.
-func (c *Cache) remember(h keyward.Hash, gen uint64, now int64) {
+// mark is what a miss notes before it reads.
+type mark struct{ gen, applied uint64 }
+
+func (c *Cache) mark() mark { return mark{c.gen.Load(), c.applied.Load()} }
+
+// fresh reports whether a read that began at m and saw the feed up to seq
+// may be cached in shard sh: no reset, no change without a sequence
+// number, and no change after seq touching sh or any org or member has
+// been applied since. A read that does not know its seq (0) may be
+// cached only if nothing at all was applied. The caller holds sh's lock.
+func (c *Cache) fresh(sh *shard, m mark, seq int64) bool {
+	if c.gen.Load() != m.gen {
+		return false
+	}
+	if seq == 0 {
+		return c.applied.Load() == m.applied
+	}
+	return sh.evictedSeq <= seq && c.killedSeq.Load() <= seq
+}
+
+// remember records h as missing, if the read that found nothing is
+// fresh.
+func (c *Cache) remember(h keyward.Hash, m mark, seq int64, now int64) {
 	sh := &c.shards[h[0]]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if c.gen.Load() != gen {
+	if !c.fresh(sh, m, seq) {
 		return
 	}
 	if len(sh.missing) >= max(1, c.opts.MaxMissing/numShards) {
@@ -219,12 +254,15 @@ func (c *Cache) remember(h keyward.Hash, gen uint64, now int64) {
 }
 
 // insert builds the entry for r and caches it, sharing org and member
-// states with the entries already cached, unless an invalidation
-// happened since gen. It returns the entry either way.
-func (c *Cache) insert(h keyward.Hash, r *Record, gen uint64) *entry {
+// states with the entries already cached, if the read is fresh. It
+// returns the entry either way.
+func (c *Cache) insert(h keyward.Hash, r *Record, m mark) *entry {
+	sh := &c.shards[h[0]]
 	c.statesMu.Lock()
 	e := newEntry(h, r, c.perms, c.internLocked)
-	if c.gen.Load() != gen {
+	// killedSeq only moves under statesMu, so states attached here were
+	// alive for this read: a later kill marks them dead.
+	if c.gen.Load() != m.gen || (r.Seq == 0 && c.applied.Load() != m.applied) || c.killedSeq.Load() > r.Seq {
 		c.statesMu.Unlock()
 		return e
 	}
@@ -242,10 +280,9 @@ func (c *Cache) insert(h keyward.Hash, r *Record, gen uint64) *entry {
 	}
 	c.statesMu.Unlock()
 
-	sh := &c.shards[h[0]]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if c.gen.Load() != gen {
+	if !c.fresh(sh, m, r.Seq) {
 		return e
 	}
 	if sh.tokens.n >= max(1, c.opts.MaxEntries/numShards) && sh.tokens.get(&h) == nil {
@@ -274,12 +311,16 @@ func (c *Cache) internLocked(k keyward.Kind, r keyward.Role) *keyward.Permission
 // cached token of the member or org the entry names. An entry of an
 // unknown kind empties the cache. Applying an entry twice is harmless.
 func (c *Cache) Apply(ch *keyward.Change) {
-	c.gen.Add(1)
+	c.applied.Add(1)
+	if ch.Seq == 0 {
+		c.gen.Add(1)
+	}
 	switch {
 	case ch.Kind == keyward.ChangeToken && len(ch.Hash) == len(keyward.Hash{}):
 		h := keyward.Hash(ch.Hash)
 		sh := &c.shards[h[0]]
 		sh.mu.Lock()
+		sh.evictedSeq = max(sh.evictedSeq, ch.Seq)
 		sh.tokens.del(&h)
 		delete(sh.missing, h)
 		sh.mu.Unlock()
@@ -287,6 +328,7 @@ func (c *Cache) Apply(ch *keyward.Change) {
 		// A token entry without a hash names its owner: every token of
 		// theirs in the org is read again.
 		c.statesMu.Lock()
+		c.killedSeq.Store(max(c.killedSeq.Load(), ch.Seq))
 		if m := c.members[memberKey(ch.OrgID, ch.UserID)]; m != nil {
 			m.dead.Store(true)
 			delete(c.members, m.key)
@@ -294,13 +336,14 @@ func (c *Cache) Apply(ch *keyward.Change) {
 		c.statesMu.Unlock()
 	case ch.Kind == keyward.ChangePolicy || ch.Kind == keyward.ChangeToken && ch.OrgID != "":
 		c.statesMu.Lock()
+		c.killedSeq.Store(max(c.killedSeq.Load(), ch.Seq))
 		if o := c.orgs[ch.OrgID]; o != nil {
 			o.dead.Store(true)
 			delete(c.orgs, ch.OrgID)
 		}
 		c.statesMu.Unlock()
 	default:
-		c.reset()
+		c.Reset()
 	}
 }
 

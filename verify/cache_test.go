@@ -23,6 +23,8 @@ type fakeStore struct {
 	calls atomic.Int64
 	// before, when set, runs at each load before the look-up.
 	before func()
+	// seq is the feed position the store's reads report (0: unknown).
+	seq atomic.Int64
 }
 
 func (f *fakeStore) LoadToken(ctx context.Context, h keyward.Hash) (*verify.Record, error) {
@@ -34,9 +36,13 @@ func (f *fakeStore) LoadToken(ctx context.Context, h keyward.Hash) (*verify.Reco
 	defer f.mu.Unlock()
 	r, ok := f.recs[h]
 	if !ok {
+		if seq := f.seq.Load(); seq > 0 {
+			return &verify.Record{Seq: seq}, nil
+		}
 		return nil, keyward.ErrNotFound("token")
 	}
 	cp := *r
+	cp.Seq = f.seq.Load()
 	return &cp, nil
 }
 
@@ -427,4 +433,53 @@ type failingLoader struct {
 
 func (l *failingLoader) LoadToken(context.Context, keyward.Hash) (*verify.Record, error) {
 	return l.rec, l.err
+}
+
+// A read is cached when it saw every change applied while it ran (the
+// feed entry of a mint that the read already sees does not spoil it),
+// and not when a change it could not see was applied meanwhile.
+func TestReadKnowsItsSeq(t *testing.T) {
+	f := newFixture(t)
+	secret, rec := f.pat(keyward.RoleMember, nil)
+	f.store.seq.Store(10)
+	applyDuring := func(seq int64) {
+		var once sync.Once
+		f.store.before = func() {
+			once.Do(func() {
+				f.cache.Apply(&keyward.Change{Seq: seq, Kind: keyward.ChangeToken, OrgID: f.org.ID, Hash: rec.Token.Hash[:]})
+			})
+		}
+	}
+	applyDuring(10) // the mint's own entry: the read sees it
+	f.verify(t, secret, netip.Addr{})
+	calls := f.store.calls.Load()
+	f.verify(t, secret, netip.Addr{})
+	if f.store.calls.Load() != calls {
+		t.Fatal("a read that saw the change applied during it was not cached")
+	}
+
+	f.cache.Apply(&keyward.Change{Seq: 11, Kind: keyward.ChangeToken, OrgID: f.org.ID, Hash: rec.Token.Hash[:]})
+	f.store.seq.Store(11)
+	applyDuring(12) // a change committed after the read's snapshot
+	f.verify(t, secret, netip.Addr{})
+	calls = f.store.calls.Load()
+	f.verify(t, secret, netip.Addr{})
+	if f.store.calls.Load() == calls {
+		t.Fatal("a read older than a change applied during it was cached")
+	}
+
+	// Likewise for a member change, and for a miss.
+	f.store.before = nil
+	f.store.seq.Store(20)
+	unknown := f.format.New(keyward.KindPAT)
+	var once sync.Once
+	f.store.before = func() {
+		once.Do(func() {
+			f.cache.Apply(&keyward.Change{Seq: 21, Kind: keyward.ChangeMember, OrgID: f.org.ID, UserID: f.user.ID})
+		})
+	}
+	f.verify(t, unknown, netip.Addr{})
+	if s := f.cache.Stats(); s.Missing != 0 {
+		t.Fatalf("a miss older than a change applied during it was remembered: %+v", s)
+	}
 }

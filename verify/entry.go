@@ -11,7 +11,10 @@ import (
 // Record is what one storage read returns for a token: everything a
 // verdict needs.
 type Record struct {
-	// Token is the token's record.
+	// Seq is the newest change-feed sequence number the read saw: its
+	// snapshot holds every change up to it. 0 means unknown.
+	Seq int64
+	// Token is the token's record; nil when no token has the hash.
 	Token *keyward.Token
 	// Org is the token's org.
 	Org *keyward.Org
