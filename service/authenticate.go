@@ -20,7 +20,7 @@ import (
 // its overlap), EFORBIDDEN when the token is blocked, and EIPNOTALLOWED
 // when ip is outside its allowlist.
 func (s *Service) Authenticate(ctx context.Context, raw string, ip netip.Addr, userAgent string) (*Caller, error) {
-	v, err := s.Verify(ctx, raw, ip, userAgent)
+	v, err := s.Verdict(ctx, raw, ip, userAgent)
 	if err != nil {
 		return nil, err
 	}
@@ -40,14 +40,14 @@ func (s *Service) Authenticate(ctx context.Context, raw string, ip netip.Addr, u
 	return c, nil
 }
 
-// Verify answers for the token string raw presented from ip, from this
+// Verdict answers for the token string raw presented from ip, from this
 // node's verification cache: the verdict's Code says whether the token is
 // valid, and if not why. It does what a verdict calls for: a rotated-out
 // token used after its overlap revokes its whole family (Code Reused), and
 // the use of a valid token is gathered in memory. The error is set for a
 // malformed string (EUNAUTHORIZED, saying what is wrong) and a storage
 // failure.
-func (s *Service) Verify(ctx context.Context, raw string, ip netip.Addr, userAgent string) (verify.Verdict, error) {
+func (s *Service) Verdict(ctx context.Context, raw string, ip netip.Addr, userAgent string) (verify.Verdict, error) {
 	now := s.Now()
 	v, err := s.cache.Verify(ctx, raw, ip, now)
 	if err != nil {
