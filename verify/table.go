@@ -7,25 +7,31 @@ import (
 )
 
 // table is one shard's tokens: an open-addressing hash table with linear
-// probing, keyed by the token hash each entry holds. A slot costs a
-// pointer and a one-byte tag (9 bytes, against a Go map's 40 for a
-// 32-byte key and a pointer), which keeps a million tokens well under
-// the memory budget; the tag spares a look-up most entry reads. Token
-// hashes are uniformly random, so their bytes serve as the table's hash.
-// It is not safe for concurrent use: the shard's lock guards it.
+// probing, keyed by the token hash each entry holds. A slot is a pointer
+// and a tag of 8 bytes of the hash (16 bytes, against a Go map's 40 for
+// a 32-byte key and a pointer), which keeps a million tokens well under
+// the memory budget; in one cache line with the pointer, the tag spares
+// reading any entry but the one sought. Token hashes are uniformly
+// random, so their bytes serve as the table's hash. It is not safe for
+// concurrent use: the shard's lock guards it.
 type table struct {
-	slots []*entry
-	tags  []uint8 // 0: empty
+	slots []slot
 	n     int
+}
+
+// slot is one place of a table; tag 0 is empty.
+type slot struct {
+	tag uint64
+	e   *entry
 }
 
 // minTableSize is the size of a table's first allocation.
 const minTableSize = 16
 
-// home returns the slot a hash starts probing at, and its tag.
-func (t *table) home(h *keyward.Hash) (int, uint8) {
+// home returns the slot a hash starts probing at, and its tag (never 0).
+func (t *table) home(h *keyward.Hash) (int, uint64) {
 	x := binary.LittleEndian.Uint64(h[8:16])
-	return int(x & uint64(len(t.slots)-1)), h[16]%255 + 1
+	return int(x & uint64(len(t.slots)-1)), binary.LittleEndian.Uint64(h[16:24]) | 1
 }
 
 // get returns the entry for h, nil if there is none.
@@ -36,12 +42,12 @@ func (t *table) get(h *keyward.Hash) *entry {
 	mask := len(t.slots) - 1
 	i, tag := t.home(h)
 	for {
-		switch t.tags[i] {
+		switch sl := &t.slots[i]; sl.tag {
 		case 0:
 			return nil
 		case tag:
-			if e := t.slots[i]; e.hash == *h {
-				return e
+			if sl.e.hash == *h {
+				return sl.e
 			}
 		}
 		i = (i + 1) & mask
@@ -55,14 +61,14 @@ func (t *table) put(e *entry) {
 	}
 	mask := len(t.slots) - 1
 	i, tag := t.home(&e.hash)
-	for t.tags[i] != 0 {
-		if t.tags[i] == tag && t.slots[i].hash == e.hash {
-			t.slots[i] = e
+	for t.slots[i].tag != 0 {
+		if t.slots[i].tag == tag && t.slots[i].e.hash == e.hash {
+			t.slots[i].e = e
 			return
 		}
 		i = (i + 1) & mask
 	}
-	t.slots[i], t.tags[i] = e, tag
+	t.slots[i] = slot{tag, e}
 	t.n++
 }
 
@@ -71,10 +77,10 @@ func (t *table) put(e *entry) {
 func (t *table) grow() {
 	old := t.slots
 	size := max(minTableSize, 2*len(old))
-	t.slots, t.tags, t.n = make([]*entry, size), make([]uint8, size), 0
-	for _, e := range old {
-		if e != nil {
-			t.put(e)
+	t.slots, t.n = make([]slot, size), 0
+	for _, sl := range old {
+		if sl.tag != 0 {
+			t.put(sl.e)
 		}
 	}
 }
@@ -88,10 +94,10 @@ func (t *table) del(h *keyward.Hash) {
 	mask := len(t.slots) - 1
 	i, tag := t.home(h)
 	for {
-		if t.tags[i] == 0 {
+		if t.slots[i].tag == 0 {
 			return
 		}
-		if t.tags[i] == tag && t.slots[i].hash == *h {
+		if t.slots[i].tag == tag && t.slots[i].e.hash == *h {
 			break
 		}
 		i = (i + 1) & mask
@@ -102,16 +108,16 @@ func (t *table) del(h *keyward.Hash) {
 // removeAt empties slot i and closes the gap it leaves.
 func (t *table) removeAt(i int) {
 	mask := len(t.slots) - 1
-	for j := (i + 1) & mask; t.tags[j] != 0; j = (j + 1) & mask {
-		k, _ := t.home(&t.slots[j].hash)
+	for j := (i + 1) & mask; t.slots[j].tag != 0; j = (j + 1) & mask {
+		k, _ := t.home(&t.slots[j].e.hash)
 		// The entry at j may move to i unless its home lies cyclically
 		// in (i, j].
 		if (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j) {
-			t.slots[i], t.tags[i] = t.slots[j], t.tags[j]
+			t.slots[i] = t.slots[j]
 			i = j
 		}
 	}
-	t.slots[i], t.tags[i] = nil, 0
+	t.slots[i] = slot{}
 	t.n--
 }
 
@@ -122,7 +128,7 @@ func (t *table) evictOne(from int) {
 	}
 	mask := len(t.slots) - 1
 	i := from & mask
-	for t.tags[i] == 0 {
+	for t.slots[i].tag == 0 {
 		i = (i + 1) & mask
 	}
 	t.removeAt(i)
