@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -175,8 +176,15 @@ const maxTokenLen = 16 + 5 + keyward.SecretLen + keyward.ChecksumLen
 // misses for the same hash, and caches what it read. It returns nil for a
 // token that does not exist.
 func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, error) {
-	ch := c.group.DoChan(string(h[:]), func() (any, error) {
-		m := c.mark()
+	// Misses share a read only if no change was applied between their
+	// arrivals: a verification that begins after a change is applied
+	// never takes the answer of a read that began before it.
+	m := c.mark()
+	var key [len(h) + 16]byte
+	copy(key[:], h[:])
+	binary.LittleEndian.PutUint64(key[len(h):], m.gen)
+	binary.LittleEndian.PutUint64(key[len(h)+8:], m.applied)
+	ch := c.group.DoChan(string(key[:]), func() (any, error) {
 		// A miss that arrives as another's read ends finds its answer
 		// cached.
 		sh := &c.shards[h[0]]

@@ -41,7 +41,18 @@ func (f *fakeStore) LoadToken(ctx context.Context, h keyward.Hash) (*verify.Reco
 		}
 		return nil, keyward.ErrNotFound("token")
 	}
+	// A copy, as a store's read is: the tests change records under mu.
 	cp := *r
+	tok := *r.Token
+	cp.Token = &tok
+	if r.Membership != nil {
+		m := *r.Membership
+		cp.Membership = &m
+	}
+	if r.Policy != nil {
+		p := *r.Policy
+		cp.Policy = &p
+	}
 	cp.Seq = f.seq.Load()
 	return &cp, nil
 }
@@ -482,4 +493,66 @@ func TestReadKnowsItsSeq(t *testing.T) {
 	if s := f.cache.Stats(); s.Missing != 0 {
 		t.Fatalf("a miss older than a change applied during it was remembered: %+v", s)
 	}
+}
+
+// Under concurrent verifications, misses and feed entries, no
+// verification that begins after a revocation's entry is applied says
+// the token is valid.
+func TestNoStaleVerdictUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	const n = 200
+	secrets := make([]string, n)
+	recs := make([]*verify.Record, n)
+	for i := range n {
+		secrets[i], recs[i] = f.pat(keyward.RoleMember, nil)
+	}
+	var applied [n]atomic.Bool
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for j := w; ; j = (j + 7) % n {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				was := applied[j].Load()
+				v, err := f.cache.Verify(context.Background(), secrets[j], netip.Addr{}, now)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if was && v.Code == verify.Valid {
+					t.Errorf("token %d: valid after its revocation was applied", j)
+					return
+				}
+			}
+		})
+	}
+	// Unrelated entries, with and without sequence numbers, keep coming.
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			f.cache.Apply(&keyward.Change{Seq: f.store.seq.Load(), Kind: keyward.ChangePolicy, OrgID: "org_other"})
+			time.Sleep(50 * time.Microsecond)
+		}
+	})
+	for i := range n {
+		f.store.mu.Lock()
+		recs[i].Token.RevokedAt = ptr(now)
+		seq := f.store.seq.Add(1)
+		f.store.mu.Unlock()
+		f.cache.Apply(&keyward.Change{Seq: seq, Kind: keyward.ChangeToken, OrgID: f.org.ID, Hash: recs[i].Token.Hash[:]})
+		applied[i].Store(true)
+		if v := f.verify(t, secrets[i], netip.Addr{}); v.Code != verify.Revoked {
+			t.Fatalf("token %d right after its revocation: got %v, want Revoked", i, v.Code)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }
