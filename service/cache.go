@@ -103,15 +103,25 @@ func (tx feedTx) AppendChange(ctx context.Context, c *keyward.Change) error {
 
 // update runs fn in a write transaction, then applies the change-feed
 // entries it appended to this node's verification cache before returning:
-// on the node that made a change, the change bites with no delay. They
-// are applied whatever the outcome (even of a retried or failed attempt),
-// as an eviction too many only costs a read.
+// on the node that made a change, the change bites with no delay. The
+// entries of attempts that did not commit (a retried or failed
+// transaction) are applied too, as an eviction too many only costs a
+// read, but without their sequence numbers, which no committed entry
+// holds.
 func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
-	var appended []*keyward.Change
+	var aborted, last []*keyward.Change
 	err := s.store.Update(ctx, func(tx Tx) error {
-		return fn(feedTx{Tx: tx, appended: &appended})
+		aborted, last = append(aborted, last...), nil
+		return fn(feedTx{Tx: tx, appended: &last})
 	})
-	for _, c := range appended {
+	if err != nil {
+		aborted, last = append(aborted, last...), nil
+	}
+	for _, c := range aborted {
+		c.Seq = 0
+		s.cache.Apply(c)
+	}
+	for _, c := range last {
 		s.cache.Apply(c)
 	}
 	return err
