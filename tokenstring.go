@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"hash/crc32"
 	"strings"
+	"unsafe"
 )
 
 // base62 is the alphabet of secrets and checksums, in digit order.
@@ -25,7 +26,11 @@ const (
 type Hash [sha256.Size]byte
 
 // HashToken returns the SHA-256 of the whole token string.
-func HashToken(token string) Hash { return sha256.Sum256([]byte(token)) }
+func HashToken(token string) Hash { return sha256.Sum256(stringBytes(token)) }
+
+// stringBytes returns the bytes of s without copying them, for functions
+// that only read them: the verification path must not allocate.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // Checksum returns the 6-character base62 CRC-32 (IEEE) of prefix+secret,
 // most significant digit first, left-padded with '0'.
@@ -82,6 +87,7 @@ func DisplayToken(token string) string {
 // NewTokenFormat.
 type TokenFormat struct {
 	instance string
+	head     string // instance + "_"
 	prefixes map[Kind]string
 }
 
@@ -99,7 +105,7 @@ func NewTokenFormat(instance string) (*TokenFormat, error) {
 			return nil, Errorf(EINVALID, "token prefix %q may hold only a-z and 0-9", instance)
 		}
 	}
-	f := &TokenFormat{instance: instance, prefixes: map[Kind]string{}}
+	f := &TokenFormat{instance: instance, head: instance + "_", prefixes: map[Kind]string{}}
 	for _, k := range Kinds {
 		f.prefixes[k] = instance + "_" + k.shortName() + "_"
 	}
@@ -120,7 +126,7 @@ func (f *TokenFormat) New(k Kind) string { return FormatToken(f.prefixes[k], New
 // returns the token's kind, or an EUNAUTHORIZED error that says what is
 // wrong and never repeats the string.
 func (f *TokenFormat) Parse(token string) (Kind, error) {
-	rest, ok := strings.CutPrefix(token, f.instance+"_")
+	rest, ok := strings.CutPrefix(token, f.head)
 	if !ok || len(rest) < 4 || rest[3] != '_' {
 		return "", Errorf(EUNAUTHORIZED, "not a keyward token: unknown prefix")
 	}
@@ -138,13 +144,19 @@ func (f *TokenFormat) Parse(token string) (Kind, error) {
 		}
 	}
 	var want [ChecksumLen]byte
-	checksumInto(&want, crc32.ChecksumIEEE([]byte(token[:len(token)-ChecksumLen])))
+	checksumInto(&want, crc32.ChecksumIEEE(stringBytes(token[:len(token)-ChecksumLen])))
 	if string(want[:]) != token[len(token)-ChecksumLen:] {
 		return "", Errorf(EUNAUTHORIZED, "malformed token: checksum mismatch")
 	}
 	return kind, nil
 }
 
-func isBase62(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
-}
+func isBase62(c byte) bool { return base62Set[c] }
+
+// base62Set marks the bytes of the base62 alphabet.
+var base62Set = func() (set [256]bool) {
+	for i := 0; i < len(base62); i++ {
+		set[base62[i]] = true
+	}
+	return set
+}()

@@ -6,100 +6,89 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/verify"
 )
 
 // Authenticate establishes the caller who presents raw from ip. It checks
-// the string's form and checksum before any look-up, then the token's
-// status, its owner's current membership and role, the org's policy and the
-// token's IP allowlist, and gathers the use in memory.
+// the string's form and checksum before any look-up, then, from this
+// node's verification cache (reading the store on a miss), the token's
+// status, its owner's current membership and role, the org's policy and
+// the token's IP allowlist, and gathers the use in memory.
 //
 // Returns EUNAUTHORIZED for a malformed, unknown, revoked or expired token
 // (and revokes a rotated-out token's whole family when it is used after
 // its overlap), EFORBIDDEN when the token is blocked, and EIPNOTALLOWED
 // when ip is outside its allowlist.
 func (s *Service) Authenticate(ctx context.Context, raw string, ip netip.Addr, userAgent string) (*Caller, error) {
-	if _, err := s.format.Parse(raw); err != nil {
+	v, err := s.Verdict(ctx, raw, ip, userAgent)
+	if err != nil {
 		return nil, err
 	}
-	hash := keyward.HashToken(raw)
+	if err := verdictError(&v); err != nil {
+		return nil, err
+	}
+	return callerOf(&v, ip, userAgent), nil
+}
+
+// callerOf is the caller a valid verdict establishes.
+func callerOf(v *verify.Verdict, ip netip.Addr, userAgent string) *Caller {
+	return &Caller{
+		IP:          addrString(ip),
+		UserAgent:   userAgent,
+		Token:       v.Token(),
+		Org:         v.Org(),
+		User:        v.User(),
+		Role:        v.Role,
+		Permissions: v.Permissions,
+		Source:      keyward.SourceAPI,
+	}
+}
+
+// Verdict answers for the token string raw presented from ip, from this
+// node's verification cache: the verdict's Code says whether the token is
+// valid, and if not why. It does what a verdict calls for: a rotated-out
+// token used after its overlap revokes its whole family (Code Reused), and
+// the use of a valid token is gathered in memory. The error is set for a
+// malformed string (EUNAUTHORIZED, saying what is wrong) and a storage
+// failure.
+func (s *Service) Verdict(ctx context.Context, raw string, ip netip.Addr, userAgent string) (verify.Verdict, error) {
 	now := s.Now()
-	c := &Caller{IP: addrString(ip), UserAgent: userAgent}
-	var reuse *keyward.Token
-	err := s.store.View(ctx, func(tx Tx) error {
-		t, err := tx.FindTokenByHash(ctx, hash)
-		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
-			return keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")
-		} else if err != nil {
-			return err
-		}
-		switch t.BaseStatus(now) {
-		case keyward.StatusRevoked:
-			return keyward.Errorf(keyward.EUNAUTHORIZED, "token has been revoked")
-		case keyward.StatusExpired:
-			if t.SupersededBy != "" {
-				reuse = t
-				return nil
-			}
-			return keyward.Errorf(keyward.EUNAUTHORIZED, "token has expired")
-		}
-		c.Token = t
-		return s.fillCaller(ctx, tx, c)
-	})
+	v, err := s.cache.Verify(ctx, raw, ip, now)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
-	if reuse != nil {
-		if err := s.revokeFamily(ctx, reuse, c); err != nil {
-			return nil, err
+	switch v.Code {
+	case verify.Reused:
+		c := &Caller{IP: addrString(ip), UserAgent: userAgent}
+		if err := s.revokeFamily(ctx, v.Token(), c); err != nil {
+			return v, err
 		}
-		return nil, keyward.Errorf(keyward.EUNAUTHORIZED, "token was rotated out; reuse detected, every token of its family is revoked")
+	case verify.Valid:
+		s.usage.record(v.TokenID(), v.OrgID(), v.UserID(), v.NeverUsed(), now, addrString(ip))
 	}
-	if ip.IsValid() && !c.Token.IPAllowed(ip) {
-		return nil, keyward.Errorf(keyward.EIPNOTALLOWED, "token may not be used from this address")
-	}
-	s.usage.record(c.Token, now, c.IP)
-	return c, nil
+	return v, nil
 }
 
-// fillCaller completes c from c.Token: org, owner, role in force, blocked
-// state and permissions.
-func (s *Service) fillCaller(ctx context.Context, tx Tx, c *Caller) error {
-	t := c.Token
-	org, err := tx.FindOrgByID(ctx, t.OrgID)
-	if err != nil {
-		return err
+// verdictError is the error Authenticate answers for a verdict; nil for a
+// valid token.
+func verdictError(v *verify.Verdict) error {
+	switch v.Code {
+	case verify.Valid:
+		return nil
+	case verify.Revoked:
+		return keyward.Errorf(keyward.EUNAUTHORIZED, "token has been revoked")
+	case verify.Expired:
+		return keyward.Errorf(keyward.EUNAUTHORIZED, "token has expired")
+	case verify.Reused:
+		return keyward.Errorf(keyward.EUNAUTHORIZED, "token was rotated out; reuse detected, every token of its family is revoked")
+	case verify.Blocked:
+		return &keyward.Error{Code: keyward.EFORBIDDEN, Message: "token is blocked", Detail: v.Reason}
+	case verify.NotMember:
+		return keyward.Errorf(keyward.EUNAUTHORIZED, "token owner is no longer a member")
+	case verify.IPNotAllowed:
+		return keyward.Errorf(keyward.EIPNOTALLOWED, "token may not be used from this address")
 	}
-	c.Org = org
-	if err := s.deriveStatus(ctx, tx, t, s.Now()); err != nil {
-		return err
-	}
-	if t.State == keyward.StatusBlocked {
-		return &keyward.Error{Code: keyward.EFORBIDDEN, Message: "token is blocked", Detail: t.BlockedReason}
-	}
-	role := t.Role
-	if t.Kind.Personal() {
-		m, err := tx.FindMembership(ctx, t.OrgID, t.UserID)
-		if err != nil {
-			return keyward.Errorf(keyward.EUNAUTHORIZED, "token owner is no longer a member")
-		}
-		if c.User, err = tx.FindUserByID(ctx, t.UserID); err != nil {
-			return err
-		}
-		role = m.Role
-	}
-	c.Role = role
-	c.Permissions = s.effective(t, role)
-	c.Source = keyward.SourceAPI
-	return nil
-}
-
-// effective returns what t may do with role in force.
-func (s *Service) effective(t *keyward.Token, role keyward.Role) keyward.Permissions {
-	p := s.perms.ForKind(t.Kind, role)
-	if t.Permissions != nil {
-		p = p.Intersect(t.Permissions)
-	}
-	return p
+	return keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")
 }
 
 // deriveStatus sets t.State and t.BlockedReason from t, its owner's
@@ -152,7 +141,7 @@ func (s *Service) deriveStatuses(ctx context.Context, tx Tx, tokens []*keyward.T
 // revokeFamily answers the use of a rotated-out token after its overlap:
 // every token of its family is revoked and the reuse is audited.
 func (s *Service) revokeFamily(ctx context.Context, used *keyward.Token, c *Caller) error {
-	return s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		family, err := tx.FindTokenFamily(ctx, used.FamilyID)
 		if err != nil {
 			return err
@@ -167,7 +156,7 @@ func (s *Service) revokeFamily(ctx context.Context, used *keyward.Token, c *Call
 			if err := tx.UpdateToken(ctx, t); err != nil {
 				return err
 			}
-			if err := s.change(ctx, tx, keyward.ChangeToken, t.OrgID, t.ID, t.UserID, nil); err != nil {
+			if err := s.change(ctx, tx, keyward.ChangeToken, t.OrgID, t.ID, t.UserID, t.Hash[:]); err != nil {
 				return err
 			}
 			revoked = append(revoked, t.ID)

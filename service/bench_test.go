@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/service"
 )
 
@@ -34,6 +35,50 @@ func BenchmarkCreateToken(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
+
+// BenchmarkAuthenticate authenticates one PAT through the service on every
+// backend present: "hit" from the node's cache (building the Caller and
+// its Token), "miss" after evicting it each time, so that every call
+// reads the token, org, policy, membership and user from the store.
+func BenchmarkAuthenticate(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			store := be.open(b)
+			svc, err := service.New(store, service.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			boot, err := svc.Bootstrap(ctx, service.BootstrapRequest{Email: "owner@example.com", OrgName: "Acme", Password: "correct horse battery staple"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ip := netip.MustParseAddr("10.0.0.1")
+			evict := &keyward.Change{Kind: keyward.ChangeToken, Hash: boot.Token.Hash[:]}
+			b.Run("hit", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := svc.Authenticate(ctx, boot.Secret, ip, "bench"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("miss", func(b *testing.B) {
+				b.ReportAllocs()
+				before := svc.VerifyStats().Misses
+				for b.Loop() {
+					svc.Verifier().Apply(evict)
+					if _, err := svc.Authenticate(ctx, boot.Secret, ip, "bench"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if got := svc.VerifyStats().Misses - before; got < uint64(b.N) {
+					b.Fatalf("got %d misses in %d calls", got, b.N)
+				}
+			})
 		})
 	}
 }

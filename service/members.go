@@ -130,7 +130,7 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, req MemberRequest) (
 		return nil, invalid("name is longer than %d characters", maxNameLen)
 	}
 	var out *Member
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		u, err := tx.FindUserByEmail(ctx, email)
 		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
 			u = &keyward.User{ID: keyward.NewID(keyward.IDPrefixUser), Email: email, Name: name, CreatedAt: s.Now()}
@@ -148,6 +148,11 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, req MemberRequest) (
 			return err
 		}
 		out = &Member{Membership: *m, User: u}
+		// Nodes may remember the user's tokens in this org as a former
+		// member's.
+		if err := s.change(ctx, tx, keyward.ChangeMember, m.OrgID, "", m.UserID, nil); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, c, c.Org.ID, keyward.ActionMemberAdded, u.ID, map[string]any{"email": email, "role": req.Role})
 	})
 	return out, err
@@ -188,7 +193,7 @@ func (s *Service) changeMember(ctx context.Context, c *Caller, ref string, fn fu
 		return nil, err
 	}
 	var out *Member
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		m, err := s.findMember(ctx, tx, c, ref)
 		if err != nil {
 			return err

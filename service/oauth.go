@@ -86,7 +86,7 @@ func (s *Service) RegisterOAuthClient(ctx context.Context, reg OAuthRegistration
 		UpdatedAt:    now,
 	}
 	caller := &Caller{IP: ip, UserAgent: userAgent}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		if err := tx.SaveOAuthClient(ctx, c); err != nil {
 			return err
 		}
@@ -280,7 +280,7 @@ func (s *Service) IssueOAuthCode(ctx context.Context, user *keyward.User, g OAut
 		CreatedAt: now, ExpiresAt: now.Add(OAuthCodeLifetime),
 	}
 	c := &Caller{User: user, IP: g.IP, UserAgent: g.UserAgent}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		m, err := tx.FindMembership(ctx, g.OrgID, user.ID)
 		if keyward.ErrorCode(err) == keyward.ENOTFOUND || (err == nil && m.Suspended) {
 			return keyward.Errorf(OAuthAccessDenied, "you are not an active member of that org")
@@ -415,7 +415,7 @@ func (s *Service) ExchangeOAuthCode(ctx context.Context, x OAuthExchange) (*keyw
 		// revocation that a reused code causes.
 		refusal error
 	)
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		tok, secret, refusal = nil, "", nil
 		now := s.Now()
 		code, err := tx.FindOAuthCode(ctx, h)
@@ -561,7 +561,7 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, raw, clientID, ip, userA
 		return nil
 	}
 	h := keyward.HashToken(raw)
-	return s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		t, err := tx.FindTokenByHash(ctx, h)
 		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
 			return nil

@@ -50,7 +50,7 @@ func (s *Service) Bootstrap(ctx context.Context, req BootstrapRequest) (*Bootstr
 		return nil, err
 	}
 	op := Operator()
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		n, err := tx.CountUsers(ctx)
 		if err != nil {
 			return err
@@ -125,7 +125,7 @@ func (s *Service) createUser(ctx context.Context, tx Tx, c *Caller, orgID, email
 func (s *Service) AdminCreateOrg(ctx context.Context, name, slug, ownerEmail string) (*keyward.Org, error) {
 	op := Operator()
 	var org *keyward.Org
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		var err error
 		if org, err = s.createOrg(ctx, tx, op, name, slug); err != nil {
 			return err
@@ -168,7 +168,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, email, name, password, or
 	}
 	op := Operator()
 	var u *keyward.User
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		var org *keyward.Org
 		if orgRef != "" {
 			if org, err = findOrg(ctx, tx, orgRef); err != nil {

@@ -62,7 +62,7 @@ func (s *Service) SavePolicy(ctx context.Context, c *Caller, req PolicyRequest) 
 			return nil, &keyward.Error{Code: keyward.ECONFLICT, Message: "this policy would block the token you are using; mint a token that complies with it first", Detail: why}
 		}
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		old, err := tx.FindPolicy(ctx, c.Org.ID)
 		if err != nil {
 			return err

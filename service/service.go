@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/verify"
 )
 
 // Options configure a Service.
@@ -43,6 +44,8 @@ type Service struct {
 	usage  *usageTracker
 	// rateLimit is Options.TokenRateLimit.
 	rateLimit int
+	// cache answers Authenticate; update and Follow keep it true.
+	cache *verify.Cache
 
 	closeOnce sync.Once
 }
@@ -66,6 +69,7 @@ func New(store Store, opts Options) (*Service, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.usage = newUsageTracker(s)
+	s.cache = verify.New(format, perms, storeReader{store}, verify.Options{})
 	return s, nil
 }
 

@@ -137,4 +137,7 @@ type Tx interface {
 	// FindChanges returns the entries after seq, oldest first, at most
 	// limit of them.
 	FindChanges(ctx context.Context, after int64, limit int) ([]*keyward.Change, error)
+	// LastChangeSeq returns the sequence number of the newest entry, 0
+	// when there is none.
+	LastChangeSeq(ctx context.Context) (int64, error)
 }

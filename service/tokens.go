@@ -78,7 +78,7 @@ func (s *Service) CreateToken(ctx context.Context, c *Caller, set TokenSet, req 
 	if err != nil {
 		return nil, "", err
 	}
-	err = s.store.Update(ctx, func(tx Tx) error { return s.insertToken(ctx, tx, c, t) })
+	err = s.update(ctx, func(tx Tx) error { return s.insertToken(ctx, tx, c, t) })
 	if err != nil {
 		return nil, "", err
 	}
@@ -333,7 +333,7 @@ func (s *Service) modify(ctx context.Context, c *Caller, set TokenSet, id string
 		return nil, err
 	}
 	var t *keyward.Token
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		var err error
 		if t, err = s.findInSet(ctx, tx, c, set, id); err != nil {
 			return err
@@ -341,6 +341,7 @@ func (s *Service) modify(ctx context.Context, c *Caller, set TokenSet, id string
 		if err := s.nameSources(ctx, tx, []*keyward.Token{t}); err != nil {
 			return err
 		}
+		oldHash := t.Hash
 		action, details, err := fn(tx, t)
 		if err != nil || action == "" {
 			return err
@@ -350,6 +351,12 @@ func (s *Service) modify(ctx context.Context, c *Caller, set TokenSet, id string
 		}
 		if err := s.change(ctx, tx, keyward.ChangeToken, t.OrgID, t.ID, t.UserID, t.Hash[:]); err != nil {
 			return err
+		}
+		if t.Hash != oldHash {
+			// A new secret: nodes must also forget the old one.
+			if err := s.change(ctx, tx, keyward.ChangeToken, t.OrgID, t.ID, t.UserID, oldHash[:]); err != nil {
+				return err
+			}
 		}
 		if err := s.audit(ctx, tx, c, t.OrgID, action, t.ID, details); err != nil {
 			return err
@@ -522,7 +529,7 @@ func (s *Service) DeleteToken(ctx context.Context, c *Caller, set TokenSet, id s
 	if err := c.require(set.perms(true)); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		t, err := s.findInSet(ctx, tx, c, set, id)
 		if err != nil {
 			return err
@@ -551,7 +558,7 @@ func (s *Service) DeleteAllTokens(ctx context.Context, c *Caller, set TokenSet) 
 		return []string{}, nil
 	}
 	deleted := []string{}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		f := keyward.TokenFilter{OrgID: c.Org.ID, Kinds: set.kinds(), Limit: keyward.MaxPageSize, Now: s.Now()}
 		if set == Personal {
 			f.UserID = c.User.ID

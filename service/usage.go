@@ -44,13 +44,15 @@ func newUsageTracker(s *Service) *usageTracker {
 	return &usageTracker{s: s, pending: map[string]*pendingUse{}, audited: map[string]*auditedUse{}}
 }
 
-// record notes one use of t at now from ip.
-func (u *usageTracker) record(t *keyward.Token, now time.Time, ip string) {
+// record notes one use of token id (of org and user) at now from ip.
+// neverUsed says the token had no use recorded when it was read; a use
+// this node has already gathered is no first use, however old that read.
+func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time.Time, ip string) {
 	u.mu.Lock()
-	p := u.pending[t.ID]
+	p := u.pending[id]
 	if p == nil {
-		p = &pendingUse{orgID: t.OrgID, userID: t.UserID, first: t.LastUsedAt == nil, hours: map[time.Time]int{}}
-		u.pending[t.ID] = p
+		p = &pendingUse{orgID: orgID, userID: userID, first: neverUsed && u.audited[id] == nil, hours: map[time.Time]int{}}
+		u.pending[id] = p
 	}
 	p.at, p.ip = now, ip
 	p.count++

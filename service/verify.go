@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/verify"
 )
 
 // VerifyCode is the result of verifying a presented token.
@@ -95,20 +96,44 @@ func (v *Verdict) Err() error {
 }
 
 // Judge verifies the token raw presented from ip for need: the one place
-// where a verdict is reached, for /v1/verify and /v1/auth alike. It
-// authenticates the token (so the verification counts as a use of it),
-// then checks its kind, permission and scopes. Refusals are verdicts; the
-// error is only for a failure to reach one.
+// where a verdict is reached, for /v1/verify and /v1/auth alike. It asks
+// this node's verification cache (so the verification counts as a use of
+// a valid token), then checks the org, kind, permission and scopes.
+// Refusals are verdicts; the error is only for a failure to reach one.
 func (s *Service) Judge(ctx context.Context, raw string, ip netip.Addr, userAgent string, need Need) (*Verdict, error) {
-	c, err := s.Authenticate(ctx, raw, ip, userAgent)
+	cv, err := s.Verdict(ctx, raw, ip, userAgent)
 	if err != nil {
-		return s.explain(ctx, raw, err, need)
+		if code := keyward.ErrorCode(err); code == keyward.EINTERNAL || code == keyward.EUNAVAILABLE {
+			return nil, err
+		}
+		// A string that is not a token of this installation.
+		return &Verdict{Code: VerifyNotFound, Message: keyward.ErrorMessage(err), err: err}, nil
 	}
+	if !cv.Found() || (need.OrgID != "" && cv.OrgID() != need.OrgID) {
+		// Unknown, or another org's: the same answer, whatever its state.
+		return &Verdict{Code: VerifyNotFound, Message: "invalid token", err: keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")}, nil
+	}
+	if err := verdictError(&cv); err != nil {
+		v := &Verdict{Message: keyward.ErrorMessage(err), err: err, Token: cv.Token()}
+		switch cv.Code {
+		case verify.Revoked:
+			v.Code = VerifyRevoked
+		case verify.Expired, verify.Reused:
+			v.Code = VerifyExpired
+		case verify.Blocked:
+			v.Code = VerifyBlocked
+		case verify.IPNotAllowed:
+			v.Code = VerifyIPNotAllowed
+		default:
+			// Active, yet refused: its owner is no longer a member.
+			v.Code = VerifyForbidden
+		}
+		return v, nil
+	}
+	c := callerOf(&cv, ip, userAgent)
 	v := &Verdict{Caller: c, Token: c.Token}
 	t := c.Token
 	switch {
-	case need.OrgID != "" && t.OrgID != need.OrgID:
-		return &Verdict{Code: VerifyNotFound, Message: "invalid token", err: keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")}, nil
 	case len(need.Kinds) > 0 && !slices.Contains(need.Kinds, t.Kind):
 		v.refuse(VerifyForbidden, keyward.EFORBIDDEN, fmt.Sprintf("%s tokens are not admitted here", t.Kind))
 	case need.Permission != "" && !c.Permissions.Has(need.Permission):
@@ -138,66 +163,6 @@ func scopesAllow(scopes []keyward.Scope, e *Entity) bool {
 		}
 	}
 	return false
-}
-
-// explain turns Authenticate's refusal into a verdict. Telling a revoked
-// or expired token from an unknown one, and a foreign one from the pinned
-// org's, takes one read of the token; a string that is not a well-formed
-// token needs none.
-func (s *Service) explain(ctx context.Context, raw string, authErr error, need Need) (*Verdict, error) {
-	code := keyward.ErrorCode(authErr)
-	if code == keyward.EINTERNAL || code == keyward.EUNAVAILABLE {
-		return nil, authErr
-	}
-	v := &Verdict{Code: VerifyNotFound, Message: keyward.ErrorMessage(authErr), err: authErr}
-	if _, err := s.format.Parse(raw); err != nil {
-		return v, nil
-	}
-	now := s.Now()
-	var t *keyward.Token
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		t, err = tx.FindTokenByHash(ctx, keyward.HashToken(raw))
-		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
-			t = nil
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if need.OrgID != "" && t.OrgID != need.OrgID {
-			t = nil
-			return nil
-		}
-		return s.deriveStatus(ctx, tx, t, now)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("explaining a refused token: %w", err)
-	}
-	if t == nil {
-		// Unknown, or another org's: the same answer, whatever its state.
-		v.Message, v.err = "invalid token", keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")
-		return v, nil
-	}
-	v.Token = t
-	switch code {
-	case keyward.EFORBIDDEN:
-		v.Code = VerifyBlocked
-	case keyward.EIPNOTALLOWED:
-		v.Code = VerifyIPNotAllowed
-	case keyward.ERATELIMITED:
-		v.Code = VerifyRateLimited
-	default:
-		switch t.BaseStatus(now) {
-		case keyward.StatusRevoked:
-			v.Code = VerifyRevoked
-		case keyward.StatusExpired:
-			v.Code = VerifyExpired
-		default:
-			// Active, yet refused: its owner is no longer a member.
-			v.Code = VerifyForbidden
-		}
-	}
-	return v, nil
 }
 
 // VerifyRequest is what a resource server asks of /v1/verify.

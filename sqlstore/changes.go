@@ -52,3 +52,11 @@ func (tx *tx) FindChanges(ctx context.Context, after int64, limit int) (_ []*key
 	}
 	return out, rows.Err()
 }
+
+// LastChangeSeq returns the sequence number of the newest entry, 0 when the
+// feed is empty.
+func (tx *tx) LastChangeSeq(ctx context.Context) (seq int64, err error) {
+	defer wrap(&err, "LastChangeSeq")
+	err = tx.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq)
+	return seq, err
+}

@@ -9,6 +9,14 @@ import (
 )
 
 func testChanges(t *testing.T, s service.Store) {
+	view(t, s, func(ctx context.Context, tx service.Tx) error {
+		last, err := tx.LastChangeSeq(ctx)
+		noErr(t, "LastChangeSeq", err)
+		if last != 0 {
+			t.Errorf("LastChangeSeq of an empty feed: got %d, want 0", last)
+		}
+		return nil
+	})
 	var changes []*keyward.Change
 	for i := range 10 {
 		c := &keyward.Change{Time: at(i), Kind: keyward.ChangeToken, OrgID: "org_a", TokenID: name("tok_", i), UserID: "usr_1"}
@@ -60,6 +68,11 @@ func testChanges(t *testing.T, s service.Store) {
 		noErr(t, "FindChanges", err)
 		if len(rest) != 0 {
 			t.Errorf("FindChanges(after the last): got %v, want none", seqs(rest))
+		}
+		last, err := tx.LastChangeSeq(ctx)
+		noErr(t, "LastChangeSeq", err)
+		if last != changes[9].Seq {
+			t.Errorf("LastChangeSeq: got %d, want %d", last, changes[9].Seq)
 		}
 		return nil
 	})

@@ -83,6 +83,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	svc.Start(background, 0)
+	followed, err := follow(background, svc, db.url, log)
+	if err != nil {
+		return err
+	}
 
 	baseURL := publicURL
 	if baseURL == "" {
@@ -134,6 +138,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		return fmt.Errorf("serving: %w", err)
 	}
 	stopBackground()
+	<-followed
 	if err := svc.Close(sctx); err != nil {
 		return fmt.Errorf("writing usage at shutdown: %w", err)
 	}

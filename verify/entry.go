@@ -1,0 +1,346 @@
+package verify
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/keyward/keyward"
+)
+
+// Record is what one storage read returns for a token: everything a
+// verdict needs.
+type Record struct {
+	// Seq is the newest change-feed sequence number the read saw: its
+	// snapshot holds every change up to it. 0 means unknown.
+	Seq int64
+	// Token is the token's record; nil when no token has the hash.
+	Token *keyward.Token
+	// Org is the token's org.
+	Org *keyward.Org
+	// Policy is the org's policy (nil: none).
+	Policy *keyward.Policy
+	// Membership is the owner's membership of the org for personal
+	// tokens; nil for org credentials and when the owner is no longer a
+	// member.
+	Membership *keyward.Membership
+	// User is the owner of a personal token; nil for org credentials.
+	User *keyward.User
+}
+
+// orgState is an org and its policy as one read saw them, shared by every
+// cached token of the org. Apply marks it dead when the policy changes;
+// entries that point to a dead state are misses.
+type orgState struct {
+	org    *keyward.Org
+	policy *keyward.Policy
+	dead   atomic.Bool
+}
+
+// memberState is a user's membership of an org (or its absence) as one
+// read saw it, shared by every cached personal token of that user in that
+// org.
+type memberState struct {
+	key    string // orgID + "/" + userID
+	userID string
+	user   *keyward.User // without its password hash; nil if unknown
+	dead   atomic.Bool
+}
+
+// entry is one cached token, kept small (128 bytes, plus its strings in
+// one allocation): a million of them must fit well under 300 MB. Its strings share one allocation; what most tokens lack
+// (a permission subset, scopes, an allowlist, a rotation, a revocation's
+// details) sits behind extra.
+type entry struct {
+	hash   keyward.Hash
+	org    *orgState
+	member *memberState // nil for org credentials
+	// perms is the effective permission set, shared between entries where
+	// it is a role's or kind's own.
+	perms *keyward.Permissions
+	extra *extra
+
+	// text holds the token's strings end to end; ends[i] is where field i
+	// ends.
+	text string
+
+	// Times in microseconds since the epoch; 0 means none.
+	created, expires int64
+	// lastUsed is in seconds since the epoch (0: never): what a read saw,
+	// shown but never judged by.
+	lastUsed uint32
+
+	generation int32
+	rateLimit  int32
+	ends       [numFields]uint16
+
+	kind      uint8 // index into keyward.Kinds
+	role      uint8 // index into roles: the role in force
+	tokenRole uint8 // index into roles: the key's own role
+	code      Code  // Valid, Revoked, Blocked or NotMember: all but expiry
+	flags     uint8
+}
+
+// Fields of entry.text.
+const (
+	fieldID = iota
+	fieldCreatedBy
+	fieldName
+	fieldDescription
+	fieldDisplay
+	fieldSource
+	fieldLastUsedIP
+	numFields
+)
+
+// Flags of an entry.
+const (
+	// flagCreatorIsOwner: CreatedBy is the owner's user id (not stored
+	// twice).
+	flagCreatorIsOwner = 1 << iota
+)
+
+// extra holds what few tokens have.
+type extra struct {
+	subset       keyward.Permissions
+	scopes       []keyward.Scope
+	cidrs        []netip.Prefix
+	agentID      string
+	familyID     string // "" when it is the token's own id
+	supersededBy string
+	revokedAt    int64 // µs
+	revokedBy    string
+	revokeReason string
+	blocked      string // why the token is blocked
+}
+
+// roles indexes keyward's roles for entries; 0 is no role.
+var roles = [...]keyward.Role{"", keyward.RoleOwner, keyward.RoleAdmin, keyward.RoleMember, keyward.RoleViewer}
+
+func roleIndex(r keyward.Role) uint8 {
+	for i, x := range roles {
+		if x == r {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+func kindIndex(k keyward.Kind) uint8 {
+	for i, x := range keyward.Kinds {
+		if x == k {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// str returns field f of the entry's text.
+func (e *entry) str(f int) string {
+	start := uint16(0)
+	if f > 0 {
+		start = e.ends[f-1]
+	}
+	return e.text[start:e.ends[f]]
+}
+
+// live reports whether nothing the entry depends on has been invalidated.
+func (e *entry) live() bool {
+	return !e.org.dead.Load() && (e.member == nil || !e.member.dead.Load())
+}
+
+// verdict derives the verdict at now (microseconds) from ip.
+func (e *entry) verdict(v *Verdict, now int64, ip netip.Addr) {
+	v.e = e
+	v.Kind = keyward.Kinds[e.kind]
+	v.Role = roles[e.role]
+	if e.perms != nil {
+		v.Permissions = *e.perms
+	}
+	v.Code = e.code
+	switch {
+	case e.code == Revoked:
+		return
+	case e.expires != 0 && now >= e.expires:
+		v.Code = Expired
+		if e.extra != nil && e.extra.supersededBy != "" {
+			v.Code = Reused
+		}
+		return
+	case e.code == Blocked:
+		v.Reason = e.extra.blocked
+		return
+	case e.code != Valid:
+		return
+	}
+	if e.extra != nil && len(e.extra.cidrs) > 0 && ip.IsValid() && !ipAllowed(e.extra.cidrs, ip) {
+		v.Code = IPNotAllowed
+	}
+}
+
+func ipAllowed(cidrs []netip.Prefix, ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range cidrs {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// newEntry builds an entry from a storage read, with fresh states that
+// the cache may swap for shared ones. perms interns the effective
+// permission sets.
+func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern func(keyward.Kind, keyward.Role) *keyward.Permissions) *entry {
+	t := r.Token
+	e := &entry{
+		hash:       h,
+		org:        &orgState{org: r.Org, policy: r.Policy},
+		created:    micros(&t.CreatedAt),
+		expires:    micros(t.ExpiresAt),
+		lastUsed:   seconds(t.LastUsedAt),
+		generation: int32(t.Generation),
+		rateLimit:  int32(t.RateLimit),
+		kind:       kindIndex(t.Kind),
+		tokenRole:  roleIndex(t.Role),
+	}
+	createdBy := t.CreatedBy
+	if t.Kind.Personal() {
+		m := &memberState{key: memberKey(t.OrgID, t.UserID), userID: t.UserID}
+		if r.User != nil {
+			u := *r.User
+			u.PasswordHash = ""
+			m.user = &u
+		}
+		e.member = m
+		if createdBy == t.UserID {
+			e.flags |= flagCreatorIsOwner
+			createdBy = ""
+		}
+	}
+	e.setText(t.ID, createdBy, t.Name, t.Description, t.Display, t.Source, t.LastUsedIP)
+
+	x := &extra{
+		scopes:       t.Scopes,
+		cidrs:        t.AllowedCIDRs,
+		agentID:      t.AgentID,
+		supersededBy: t.SupersededBy,
+		revokedAt:    micros(t.RevokedAt),
+		revokedBy:    t.RevokedBy,
+		revokeReason: t.RevokeReason,
+		subset:       t.Permissions,
+	}
+	if t.FamilyID != t.ID {
+		x.familyID = t.FamilyID
+	}
+
+	// What does not depend on the time of asking is settled now, in the
+	// order Authenticate has always checked it: revoked; (expiry at each
+	// request); suspended or against policy; no longer a member.
+	role := t.Role
+	if t.Kind.Personal() && r.Membership != nil {
+		role = r.Membership.Role
+	}
+	e.role = roleIndex(role)
+	switch {
+	case t.RevokedAt != nil:
+		e.code = Revoked
+	case t.Kind.Personal() && r.Membership != nil && r.Membership.Suspended:
+		e.code, x.blocked = Blocked, "token owner is suspended"
+	default:
+		if breaks, why := r.Policy.Breaks(t); breaks {
+			e.code, x.blocked = Blocked, why
+		} else if t.Kind.Personal() && r.Membership == nil {
+			e.code = NotMember
+		}
+	}
+	if t.Permissions == nil {
+		e.perms = intern(t.Kind, role)
+	} else {
+		p := model.ForKind(t.Kind, role).Intersect(t.Permissions)
+		e.perms = &p
+	}
+	if x.subset != nil || len(x.scopes) > 0 || len(x.cidrs) > 0 || x.agentID != "" || x.familyID != "" ||
+		x.supersededBy != "" || x.revokedAt != 0 || x.revokedBy != "" || x.revokeReason != "" || x.blocked != "" {
+		e.extra = x
+	}
+	return e
+}
+
+// setText packs the entry's strings into one allocation.
+func (e *entry) setText(fields ...string) {
+	n := 0
+	for _, f := range fields {
+		n += len(f)
+	}
+	b := make([]byte, 0, n)
+	for i, f := range fields {
+		b = append(b, f...)
+		e.ends[i] = uint16(len(b))
+	}
+	e.text = string(b)
+}
+
+// token rebuilds a keyward.Token from the entry (State left unset).
+func (e *entry) token() *keyward.Token {
+	t := &keyward.Token{
+		ID:          e.str(fieldID),
+		Kind:        keyward.Kinds[e.kind],
+		OrgID:       e.org.org.ID,
+		CreatedBy:   e.str(fieldCreatedBy),
+		Name:        e.str(fieldName),
+		Description: e.str(fieldDescription),
+		Source:      e.str(fieldSource),
+		Display:     e.str(fieldDisplay),
+		CreatedAt:   time.UnixMicro(e.created).UTC(),
+		ExpiresAt:   timePtr(e.expires),
+		LastUsedIP:  e.str(fieldLastUsedIP),
+		Generation:  int(e.generation),
+		Role:        roles[e.tokenRole],
+		RateLimit:   int(e.rateLimit),
+	}
+	t.FamilyID = t.ID
+	if e.lastUsed != 0 {
+		last := time.Unix(int64(e.lastUsed), 0).UTC()
+		t.LastUsedAt = &last
+	}
+	if e.member != nil {
+		t.UserID = e.member.userID
+		if e.flags&flagCreatorIsOwner != 0 {
+			t.CreatedBy = t.UserID
+		}
+	}
+	if x := e.extra; x != nil {
+		t.Permissions, t.Scopes, t.AllowedCIDRs = x.subset, x.scopes, x.cidrs
+		t.AgentID, t.SupersededBy, t.RevokedBy, t.RevokeReason = x.agentID, x.supersededBy, x.revokedBy, x.revokeReason
+		t.RevokedAt = timePtr(x.revokedAt)
+		if x.familyID != "" {
+			t.FamilyID = x.familyID
+		}
+	}
+	return t
+}
+
+func micros(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func seconds(t *time.Time) uint32 {
+	if t == nil {
+		return 0
+	}
+	return uint32(max(1, min(t.Unix(), 1<<32-1)))
+}
+
+func timePtr(us int64) *time.Time {
+	if us == 0 {
+		return nil
+	}
+	t := time.UnixMicro(us).UTC()
+	return &t
+}
+
+func memberKey(orgID, userID string) string { return orgID + "/" + userID }

@@ -1,0 +1,111 @@
+package verify
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/keyward/keyward"
+)
+
+// Feed is the change feed as a follower reads it. The service implements
+// it over its store.
+type Feed interface {
+	// LastSeq returns the sequence number of the newest entry, 0 when
+	// there is none.
+	LastSeq(ctx context.Context) (int64, error)
+	// Changes returns the entries after seq, oldest first, at most limit
+	// of them. Entries become visible in the order of their sequence
+	// numbers, so reading after the last one applied never skips one.
+	Changes(ctx context.Context, after int64, limit int) ([]*keyward.Change, error)
+}
+
+// FollowOptions configure Follow.
+type FollowOptions struct {
+	// Wake, when set, tells the follower that new entries may be there
+	// (PostgreSQL's NOTIFY, and each reconnection of its listener).
+	Wake <-chan struct{}
+	// Poll is how often the feed is read without a wake-up; 0 means
+	// 200 ms. With Wake set, it is a safety net and may be longer.
+	Poll time.Duration
+	// Batch is the most entries read at once; 0 means 1000.
+	Batch int
+	// Logger receives read failures; nil discards them.
+	Logger *slog.Logger
+}
+
+// Follow keeps the cache true to the feed until ctx ends. It first takes
+// the feed's newest sequence number as its position and empties the
+// cache, so that nothing read before is trusted; then it returns, and a
+// goroutine reads the entries after its position, at each wake-up and
+// poll, and applies them in order. The position only moves past entries
+// applied; a failed read is retried with a growing backoff (up to 5 s).
+// done is closed when the goroutine has stopped.
+func (c *Cache) Follow(ctx context.Context, feed Feed, opts FollowOptions) (done <-chan struct{}, err error) {
+	if opts.Poll <= 0 {
+		opts.Poll = 200 * time.Millisecond
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 1000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	seq, err := feed.LastSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.Reset()
+	c.lastSeq.Store(seq)
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		c.follow(ctx, feed, opts, seq)
+	}()
+	return ch, nil
+}
+
+func (c *Cache) follow(ctx context.Context, feed Feed, opts FollowOptions, seq int64) {
+	const maxBackoff = 5 * time.Second
+	backoff := time.Duration(0)
+	tick := time.NewTicker(opts.Poll)
+	defer tick.Stop()
+	for {
+		var err error
+		seq, err = c.catchUp(ctx, feed, seq, opts.Batch)
+		wait := (<-chan time.Time)(nil)
+		if err != nil && ctx.Err() == nil {
+			backoff = min(max(2*backoff, 50*time.Millisecond), maxBackoff)
+			opts.Logger.Warn("reading the change feed", "err", err, "retry_in", backoff)
+			wait = time.After(backoff)
+		} else {
+			backoff = 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wait:
+		case <-opts.Wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// catchUp applies every entry after seq and returns the new position.
+func (c *Cache) catchUp(ctx context.Context, feed Feed, seq int64, batch int) (int64, error) {
+	for {
+		changes, err := feed.Changes(ctx, seq, batch)
+		if err != nil {
+			return seq, err
+		}
+		for _, ch := range changes {
+			c.Apply(ch)
+			seq = ch.Seq
+			c.lastSeq.Store(seq)
+			c.lastTime.Store(ch.Time.UnixMicro())
+		}
+		if len(changes) < batch {
+			return seq, nil
+		}
+	}
+}

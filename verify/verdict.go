@@ -1,0 +1,214 @@
+package verify
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/keyward/keyward"
+)
+
+// Code is the outcome of a verification.
+type Code uint8
+
+// The outcomes of a verification, in the order they are checked.
+const (
+	// Valid: the token may be used.
+	Valid Code = iota
+	// Malformed: the string is not a keyward token of this installation
+	// (prefix, length, alphabet or checksum); nothing was looked up.
+	Malformed
+	// NotFound: no token hashes to the string.
+	NotFound
+	// Revoked: the token was revoked.
+	Revoked
+	// Expired: the token's validity ended.
+	Expired
+	// Reused: a token rotated out is used after its overlap; the caller
+	// should revoke its whole family (see Verdict.Token).
+	Reused
+	// Blocked: the owner is suspended in the org, or the token breaks the
+	// org's policy (Verdict.Reason says which). It lasts while that does.
+	Blocked
+	// NotMember: the owner of a personal token is no longer a member of
+	// its org.
+	NotMember
+	// IPNotAllowed: the token may not be used from the address given.
+	IPNotAllowed
+)
+
+// String returns the code as /v1/verify names it (VALID, NOT_FOUND,
+// REVOKED, EXPIRED, BLOCKED, IP_NOT_ALLOWED). A malformed string is
+// NOT_FOUND, a reused one EXPIRED and a former member's token REVOKED.
+func (c Code) String() string {
+	switch c {
+	case Valid:
+		return "VALID"
+	case Malformed, NotFound:
+		return "NOT_FOUND"
+	case Revoked, NotMember:
+		return "REVOKED"
+	case Expired, Reused:
+		return "EXPIRED"
+	case Blocked:
+		return "BLOCKED"
+	case IPNotAllowed:
+		return "IP_NOT_ALLOWED"
+	}
+	return "UNKNOWN"
+}
+
+// Verdict is what the cache says of one presented token. It is a value:
+// building one allocates nothing. Its accessors read the cached entry,
+// which is immutable; Token, User and Org return records the caller must
+// not change.
+type Verdict struct {
+	// Code is the outcome.
+	Code Code
+	// Reason says why a token is blocked; "" otherwise.
+	Reason string
+	// Hash is the presented string's SHA-256 (zero when Malformed).
+	Hash keyward.Hash
+	// Kind is the token's kind (also for Malformed strings with a known
+	// prefix: "" otherwise).
+	Kind keyward.Kind
+	// Role is the role in force: the owner's current role for personal
+	// tokens, the key's fixed role for API keys, "" for agent and probe
+	// tokens.
+	Role keyward.Role
+	// Permissions is what the token may do now: its role's (or kind's)
+	// permissions narrowed by its permission subset. Shared: do not
+	// change it.
+	Permissions keyward.Permissions
+
+	e *entry
+}
+
+// Found reports whether the verdict is about a stored token (every code
+// but Malformed and NotFound).
+func (v *Verdict) Found() bool { return v.e != nil }
+
+// TokenID returns the token's id; "" when not found.
+func (v *Verdict) TokenID() string {
+	if v.e == nil {
+		return ""
+	}
+	return v.e.str(fieldID)
+}
+
+// OrgID returns the token's org; "" when not found.
+func (v *Verdict) OrgID() string {
+	if v.e == nil {
+		return ""
+	}
+	return v.e.org.org.ID
+}
+
+// UserID returns the owner of a personal token; "" for org credentials
+// and when not found.
+func (v *Verdict) UserID() string {
+	if v.e == nil || v.e.member == nil {
+		return ""
+	}
+	return v.e.member.userID
+}
+
+// Org returns the token's org (shared; do not change it), nil when not
+// found.
+func (v *Verdict) Org() *keyward.Org {
+	if v.e == nil {
+		return nil
+	}
+	return v.e.org.org
+}
+
+// User returns the owner of a personal token (shared, without its
+// password hash; do not change it), nil for org credentials, for a former
+// member, and when not found.
+func (v *Verdict) User() *keyward.User {
+	if v.e == nil || v.e.member == nil {
+		return nil
+	}
+	return v.e.member.user
+}
+
+// ExpiresAt returns when the token expires; the zero time when it does
+// not.
+func (v *Verdict) ExpiresAt() time.Time {
+	if v.e == nil || v.e.expires == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.e.expires).UTC()
+}
+
+// RateLimit returns the token's own hourly rate limit, 0 when it has none.
+func (v *Verdict) RateLimit() int {
+	if v.e == nil {
+		return 0
+	}
+	return int(v.e.rateLimit)
+}
+
+// AllowedCIDRs returns the token's IP allowlist; empty means any address.
+func (v *Verdict) AllowedCIDRs() []netip.Prefix {
+	if v.e == nil || v.e.extra == nil {
+		return nil
+	}
+	return v.e.extra.cidrs
+}
+
+// Scopes returns the token's scopes; empty means no narrowing by entity.
+func (v *Verdict) Scopes() []keyward.Scope {
+	if v.e == nil || v.e.extra == nil {
+		return nil
+	}
+	return v.e.extra.scopes
+}
+
+// Can reports whether a valid token holds perm.
+func (v *Verdict) Can(perm string) bool {
+	return v.Code == Valid && v.Permissions.Has(perm)
+}
+
+// ScopeAllows reports whether the token's scopes allow op on the entity:
+// a token without scopes is not narrowed by entity.
+func (v *Verdict) ScopeAllows(entityType, entityID, op string) bool {
+	scopes := v.Scopes()
+	if len(scopes) == 0 {
+		return true
+	}
+	for _, s := range scopes {
+		if s.Allows(entityType, entityID, op) {
+			return true
+		}
+	}
+	return false
+}
+
+// Token returns a fresh copy of the token's record as it was read (its
+// last use as of that read), with State derived from the verdict; nil when
+// not found. It allocates: the hot path needs it only where a full record
+// is shown.
+func (v *Verdict) Token() *keyward.Token {
+	if v.e == nil {
+		return nil
+	}
+	t := v.e.token()
+	t.Hash = v.Hash
+	switch v.Code {
+	case Valid, IPNotAllowed:
+		t.State = keyward.StatusActive
+	case Revoked:
+		t.State = keyward.StatusRevoked
+	case Expired, Reused:
+		t.State = keyward.StatusExpired
+	case Blocked:
+		t.State, t.BlockedReason = keyward.StatusBlocked, v.Reason
+	default:
+		t.State = t.BaseStatus(time.Now())
+	}
+	return t
+}
+
+// NeverUsed reports whether the token had no recorded use when it was
+// read.
+func (v *Verdict) NeverUsed() bool { return v.e != nil && v.e.lastUsed == 0 }
