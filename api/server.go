@@ -29,13 +29,14 @@ type server struct {
 	svc     *service.Service
 	log     *slog.Logger
 	openapi []byte
+	baseURL string
 }
 
 // NewServer returns the HTTP API over svc: every route of routes.go behind
 // the request id, logging, recovery, security header and token-in-URL
 // middleware.
 func NewServer(svc *service.Service, opts Options) http.Handler {
-	s := &server{svc: svc, log: opts.Logger}
+	s := &server{svc: svc, log: opts.Logger, baseURL: opts.BaseURL}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
