@@ -11,6 +11,7 @@ import (
 
 	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/web"
 	"github.com/spf13/cobra"
 )
 
@@ -27,7 +28,7 @@ func (a *app) serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the keyward server",
 		Long: `Serve opens the database (creating a SQLite file on first start and running
-migrations), and serves the HTTP API until SIGINT or SIGTERM, when it
+migrations), and serves the HTTP API and the dashboard until SIGINT or SIGTERM, when it
 finishes the requests in flight and writes the usage it holds in memory.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -60,7 +61,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 	svc.Start(background, 0)
 
 	srv := &http.Server{
-		Handler:           api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL}),
+		Handler:           rootHandler(svc, log, publicURL),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -94,4 +95,16 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string) err
 	}
 	log.Info("keyward stopped")
 	return nil
+}
+
+// rootHandler routes the API's paths to the API and everything else to
+// the dashboard.
+func rootHandler(svc *service.Service, log *slog.Logger, publicURL string) http.Handler {
+	apiHandler := api.NewServer(svc, api.Options{Logger: log, BaseURL: publicURL})
+	mux := http.NewServeMux()
+	for _, p := range []string{"/v1/", "/openapi.json", "/healthz", "/readyz"} {
+		mux.Handle(p, apiHandler)
+	}
+	mux.Handle("/", web.NewHandler(svc, web.Options{Logger: log, BaseURL: publicURL}))
+	return mux
 }

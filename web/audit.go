@@ -1,0 +1,201 @@
+package web
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/api"
+)
+
+// auditActions are the actions the filter offers.
+var auditActions = []string{
+	keyward.ActionTokenCreated, keyward.ActionTokenUsed, keyward.ActionTokenRevoked,
+	keyward.ActionTokenRegenerated, keyward.ActionTokenRotated, keyward.ActionTokenReuseDetected,
+	keyward.ActionTokenDeleted, keyward.ActionTokenUpdated, keyward.ActionTokenScopeAdded,
+	keyward.ActionTokenScopeRemoved, keyward.ActionMemberAdded, keyward.ActionMemberRoleChanged,
+	keyward.ActionMemberSuspended, keyward.ActionMemberUnsuspended, keyward.ActionMemberRemoved,
+	keyward.ActionPolicyChanged, keyward.ActionOrgCreated, keyward.ActionUserCreated,
+	keyward.ActionOAuthClientRegistered, keyward.ActionOAuthConsentGranted, keyward.ActionAuthDenied,
+}
+
+// auditPage is a page of the org's audit log with its filters.
+type auditPage struct {
+	Layout
+	Filter  auditForm
+	Actions []string
+	Events  []auditRow
+	Next    string
+	// Export is the query of the current filters, for the export links.
+	Export string
+}
+
+// auditForm is the filters as typed.
+type auditForm struct {
+	Action, Actor, Target, Since, Until string
+}
+
+// auditRow is one event with its actor named.
+type auditRow struct {
+	*keyward.AuditEvent
+	ActorName string
+}
+
+// readAuditFilter reads the filters: dates are whole days in UTC, the
+// actor an email or an id.
+func (s *server) readAuditFilter(q *request) (auditForm, keyward.AuditFilter, error) {
+	v := q.r.URL.Query()
+	form := auditForm{Action: v.Get("action"), Actor: strings.TrimSpace(v.Get("actor")), Target: strings.TrimSpace(v.Get("target")), Since: v.Get("since"), Until: v.Get("until")}
+	f := keyward.AuditFilter{Action: form.Action, Actor: form.Actor, Target: form.Target, Cursor: v.Get("cursor")}
+	if strings.Contains(f.Actor, "@") {
+		if m, err := s.svc.FindMember(q.r.Context(), q.caller, f.Actor); err == nil {
+			f.Actor = m.UserID
+		}
+	}
+	day := func(name, val string) (time.Time, error) {
+		if val == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse("2006-01-02", val)
+		if err != nil {
+			return t, keyward.Errorf(keyward.EINVALID, "%s must be a date such as 2026-11-25", name)
+		}
+		return t, nil
+	}
+	var err error
+	if f.Since, err = day("since", form.Since); err != nil {
+		return form, f, err
+	}
+	if f.Until, err = day("until", form.Until); err != nil {
+		return form, f, err
+	}
+	if !f.Until.IsZero() {
+		f.Until = f.Until.Add(24*time.Hour - time.Microsecond) // through the whole day
+	}
+	return form, f, nil
+}
+
+// query is the filters as a URL query.
+func (f auditForm) query() url.Values {
+	v := url.Values{}
+	for k, val := range map[string]string{"action": f.Action, "actor": f.Actor, "target": f.Target, "since": f.Since, "until": f.Until} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	return v
+}
+
+// audit shows a page of the audit log, newest first.
+func (s *server) audit(w http.ResponseWriter, r *http.Request, q *request) error {
+	form, f, err := s.readAuditFilter(q)
+	if err != nil {
+		return s.after(w, r, "/org/audit", "", err)
+	}
+	events, next, err := s.svc.FindAudit(r.Context(), q.caller, f)
+	if err != nil {
+		return err
+	}
+	names := s.memberNames(q)
+	page := auditPage{Layout: q.layout(w, "Audit log", "audit"), Filter: form, Actions: auditActions, Export: form.query().Encode()}
+	for _, e := range events {
+		row := auditRow{AuditEvent: e, ActorName: e.Actor}
+		if n, ok := names[e.Actor]; ok {
+			row.ActorName = n
+		}
+		page.Events = append(page.Events, row)
+	}
+	if next != "" {
+		v := form.query()
+		v.Set("cursor", next)
+		page.Next = "/org/audit?" + v.Encode()
+	}
+	return s.render(w, http.StatusOK, "audit", page)
+}
+
+// memberNames maps the org's members' ids to their emails.
+func (s *server) memberNames(q *request) map[string]string {
+	names := map[string]string{}
+	ms, _, err := s.svc.FindMembers(q.r.Context(), q.caller, "", keyward.MaxPageSize)
+	if err != nil {
+		return names
+	}
+	for _, m := range ms {
+		names[m.UserID] = m.User.Email
+	}
+	return names
+}
+
+// exportAudit answers every event matching the filters as JSON lines (the
+// API's export format) or CSV, as a download.
+func (s *server) exportAudit(w http.ResponseWriter, r *http.Request, q *request) error {
+	_, f, err := s.readAuditFilter(q)
+	if err != nil {
+		return err
+	}
+	format := r.URL.Query().Get("format")
+	if format != "csv" && format != "jsonl" {
+		return keyward.Errorf(keyward.EINVALID, "format must be jsonl or csv")
+	}
+	f.Limit = keyward.MaxPageSize
+	events, next, err := s.svc.FindAudit(r.Context(), q.caller, f)
+	if err != nil {
+		return err
+	}
+	name := "keyward-audit-" + q.caller.Org.Slug + "-" + s.svc.Now().Format("20060102-150405")
+	var cw *csv.Writer
+	var enc *json.Encoder
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		cw = csv.NewWriter(w)
+		_ = cw.Write([]string{"id", "time", "org_id", "action", "actor", "actor_token", "target", "ip", "user_agent", "details"})
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.jsonl"`)
+		enc = json.NewEncoder(w)
+	}
+	// From here the status is sent: a failure can only cut the file short.
+	for {
+		for _, e := range events {
+			if cw != nil {
+				_ = cw.Write(csvRow(e))
+			} else if err := enc.Encode(api.AuditOut(e)); err != nil {
+				return nil
+			}
+		}
+		if next == "" {
+			break
+		}
+		f.Cursor = next
+		if events, next, err = s.svc.FindAudit(r.Context(), q.caller, f); err != nil {
+			s.log.ErrorContext(r.Context(), "audit export cut short", "err", err)
+			break
+		}
+	}
+	if cw != nil {
+		cw.Flush()
+	}
+	return nil
+}
+
+// csvRow is one event as CSV cells. A cell that a spreadsheet would run
+// as a formula is prefixed with a quote.
+func csvRow(e *keyward.AuditEvent) []string {
+	details := ""
+	if len(e.Details) > 0 {
+		details = string(e.Details)
+	}
+	row := []string{strconv.FormatInt(e.ID, 10), e.Time.UTC().Format(time.RFC3339Nano), e.OrgID, e.Action, e.Actor, e.ActorToken, e.Target, e.IP, e.UserAgent, details}
+	for i, c := range row {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			row[i] = "'" + c
+		}
+	}
+	return row
+}
