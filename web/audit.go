@@ -40,10 +40,27 @@ type auditForm struct {
 	Action, Actor, Target, Since, Until string
 }
 
-// auditRow is one event with its actor named.
+// auditRow is one event with its actor and target named.
 type auditRow struct {
 	*keyward.AuditEvent
 	ActorName string
+	// TargetName is the target's name or email as the event recorded it.
+	TargetName string
+}
+
+// targetName reads the name or email an event's details give its target.
+func targetName(details []byte) string {
+	var d struct {
+		Name  string `json:"name"`
+		Email string `json:"email"`
+	}
+	if json.Unmarshal(details, &d) != nil {
+		return ""
+	}
+	if d.Name != "" {
+		return d.Name
+	}
+	return d.Email
 }
 
 // readAuditFilter reads the filters: dates are whole days in UTC, the
@@ -104,7 +121,7 @@ func (s *server) audit(w http.ResponseWriter, r *http.Request, q *request) error
 	names := s.memberNames(q)
 	page := auditPage{Layout: q.layout(w, "Audit log", "audit"), Filter: form, Actions: auditActions, Export: form.query().Encode()}
 	for _, e := range events {
-		row := auditRow{AuditEvent: e, ActorName: e.Actor}
+		row := auditRow{AuditEvent: e, ActorName: e.Actor, TargetName: targetName(e.Details)}
 		if n, ok := names[e.Actor]; ok {
 			row.ActorName = n
 		}
