@@ -141,6 +141,14 @@ func emulate(width int, dark bool) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// scriptDisabled is a step that turns the page's JavaScript off or on.
+func scriptDisabled(off bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: off})
+		return err
+	})
+}
+
 // js is a step that runs a script.
 func js(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -371,14 +379,40 @@ func TestBrowser(t *testing.T) {
 	t.Run("RevokeWithoutScript", func(t *testing.T) {
 		b.t = t
 		tok, secret := s.mint("no script")
+		b.run("turning script off", scriptDisabled(true))
+		defer b.run("turning script on", scriptDisabled(false))
+		// Without script the Revoke link opens the confirmation page.
 		b.run("revoking on the confirmation page",
-			chromedp.Navigate(s.URL+"/tokens/"+tok.ID+"/revoke"),
-			chromedp.WaitVisible(chromedp.CSS("main form button[type=submit]")),
-			clickThrough("main form button[type=submit]"),
+			chromedp.Navigate(s.URL+"/tokens/"+tok.ID),
+			chromedp.Click(chromedp.CSS(`a[data-dialog="revoke-dialog"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`main > section form[action$="/revoke"] button[type=submit]`)),
+		)
+		if loc := b.location(); !strings.HasSuffix(loc, "/tokens/"+tok.ID+"/revoke") {
+			t.Errorf("without script, Revoke went to %s, want the confirmation page", loc)
+		}
+		if got, want := b.text("main .last4"), secret[len(secret)-4:]; got != want {
+			t.Errorf("the confirmation shows last 4 %q, want %q", got, want)
+		}
+		b.run("confirming",
+			chromedp.Click(chromedp.CSS(`main > section form[action$="/revoke"] button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
 		)
 		if code := s.whoami(secret); code != 401 {
 			t.Errorf("the API answers the revoked token with %d, want 401", code)
+		}
+		// The copy button needs script; without it, it is not shown.
+		b.run("minting without script",
+			chromedp.Navigate(s.URL+"/tokens/new"),
+			chromedp.SendKeys(chromedp.CSS("#name"), "no script mint"),
+			chromedp.Click(chromedp.CSS("form.form-card button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS("#secret")),
+		)
+		if n := b.count("[data-copy]"); n != 1 {
+			t.Fatalf("copy buttons: %d", n)
+		}
+		visible := get(b, "checking the copy button", chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("[data-copy]")).display !== "none"`))
+		if visible {
+			t.Error("without script the copy button is shown")
 		}
 	})
 
@@ -593,6 +627,40 @@ func TestBrowser(t *testing.T) {
 		b.run("listing keys", chromedp.Navigate(s.URL+"/org/keys"), chromedp.WaitVisible(chromedp.CSS("table.list")))
 		if got := b.text("table.list"); !strings.Contains(got, "billing service") || !strings.Contains(got, "API key") {
 			t.Errorf("keys list: %q", got)
+		}
+	})
+
+	t.Run("OrgSwitcher", func(t *testing.T) {
+		b.t = t
+		b.run("one org: no switcher", chromedp.Navigate(s.URL+"/tokens"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if n := b.count("#org-switch"); n != 0 {
+			t.Errorf("a person in one org sees a switcher")
+		}
+		if _, err := s.svc.AdminCreateOrg(context.Background(), "Globex", "", "owner@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		b.run("two orgs: switching",
+			chromedp.Navigate(s.URL+"/tokens"),
+			chromedp.WaitVisible(chromedp.CSS("#org-switch")),
+			js(`document.body.dataset.stale = "1"`),
+			js(`(() => { const s = document.querySelector("#org-switch"); s.value = "globex"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`),
+			chromedp.WaitReady(chromedp.CSS("body:not([data-stale])")),
+			chromedp.WaitVisible(chromedp.CSS(".empty")),
+		)
+		if got := b.text(".lead"); !strings.Contains(got, "Globex") {
+			t.Errorf("after switching: %q, want Globex's tokens", got)
+		}
+		if n := b.count("tr[data-token]"); n != 0 {
+			t.Errorf("Globex lists %d of Acme's tokens", n)
+		}
+		b.run("switching back",
+			js(`document.body.dataset.stale = "1"`),
+			js(`(() => { const s = document.querySelector("#org-switch"); s.value = "acme"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`),
+			chromedp.WaitReady(chromedp.CSS("body:not([data-stale])")),
+			chromedp.WaitVisible(chromedp.CSS("table.list")),
+		)
+		if got := b.text(".lead"); !strings.Contains(got, "Acme") {
+			t.Errorf("after switching back: %q", got)
 		}
 	})
 

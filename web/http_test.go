@@ -349,3 +349,65 @@ func TestNoSecretInURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestMemberSeesNoOrgAdminPages(t *testing.T) {
+	s := newSite(t, false)
+	mustAddMember(t, s, "mo@example.com")
+	a := newAgent(t, s)
+	if resp := a.signIn("mo@example.com", "a password for mo@example.com"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("member sign-in: %d", resp.StatusCode)
+	}
+	a.get("/tokens")
+	if strings.Contains(a.last, `href="/org/keys"`) || strings.Contains(a.last, `href="/org/audit"`) {
+		t.Error("a member's navigation offers API keys or the audit log")
+	}
+	for _, path := range []string{"/org/keys", "/org/audit", "/org/audit/export?format=csv"} {
+		if resp := a.get(path); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("member GET %s: %d, want 403", path, resp.StatusCode)
+		}
+	}
+	a.get("/org/members")
+	if strings.Contains(a.last, `action="/org/members"`) || strings.Contains(a.last, "/remove") {
+		t.Error("a member is offered to add or remove members")
+	}
+	a.get("/org/policy")
+	if !strings.Contains(a.last, "Only an owner") {
+		t.Error("a member is offered to change the policy")
+	}
+	// Another person's token is not found, as on the API.
+	tok, _ := s.mint("owner's")
+	if resp := a.get("/tokens/" + tok.ID); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a member opening the owner's token: %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestSignInGoesOnlyToLocalPages(t *testing.T) {
+	s := newSite(t, false)
+	for next, want := range map[string]string{
+		"/org/audit?action=token.created": "/org/audit?action=token.created",
+		"//evil.example/x":                "/tokens",
+		"https://evil.example/":           "/tokens",
+		`/\evil.example`:                  "/tokens",
+	} {
+		a := newAgent(t, s)
+		a.get("/signin")
+		resp := a.post("/signin", url.Values{"csrf": {a.field(csrfRE)}, "email": {"owner@example.com"}, "password": {ownerPassword}, "next": {next}})
+		if got := resp.Header.Get("Location"); got != want {
+			t.Errorf("next %q: went to %q, want %q", next, got, want)
+		}
+	}
+}
+
+func TestUnknownPage(t *testing.T) {
+	s := newSite(t, false)
+	a := newAgent(t, s)
+	resp := a.get("/no/such/page")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(a.last, "no such page") || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("an unknown page: %d, want a 404 page with the headers", resp.StatusCode)
+	}
+	// The API keeps its own answers.
+	resp = a.get("/v1/nope")
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("/v1/nope: %s, want the API's JSON", resp.Header.Get("Content-Type"))
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/service"
 )
 
@@ -63,7 +64,13 @@ func (s *server) routes() []route {
 			route{"POST " + b + "/{id}/scopes/{scope}/remove", s.app(s.removeScope(ts))},
 		)
 	}
+	rs = append(rs, route{"/", http.HandlerFunc(s.notFound)})
 	return rs
+}
+
+// notFound answers a path the dashboard does not have.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, nil, &keyward.Error{Code: keyward.ENOTFOUND, Message: "there is no such page", Detail: "check the address, or start again from your tokens"})
 }
 
 // home sends a signed-in person to their tokens.
