@@ -204,6 +204,10 @@ func (b *browser) screenshot(name string, width int, dark bool) {
 		chromedp.WaitReady(chromedp.CSS("body")),
 		fullScreenshot(&buf),
 	)
+	// Usable at this width: nothing makes the page scroll sideways.
+	if w := get(b, "measuring "+name, chromedp.Evaluate[int]("document.documentElement.scrollWidth")); w > width {
+		b.t.Errorf("%s at %d px: the page is %d px wide", name, width, w)
+	}
 	file := fmt.Sprintf("%s-%d", name, width)
 	if dark {
 		file += "-dark"
