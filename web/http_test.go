@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -409,5 +410,63 @@ func TestUnknownPage(t *testing.T) {
 	resp = a.get("/v1/nope")
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("/v1/nope: %s, want the API's JSON", resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestSuspendedMemberCannotAct(t *testing.T) {
+	s := newSite(t, false)
+	mustAddMember(t, s, "sue@example.com")
+	a := newAgent(t, s)
+	a.signIn("sue@example.com", "a password for sue@example.com")
+	if resp := a.get("/tokens"); resp.StatusCode != 200 {
+		t.Fatalf("before suspension: %d", resp.StatusCode)
+	}
+	csrf := a.field(csrfRE)
+	a.get("/tokens/new")
+	nonce := a.field(nonceRE)
+	if _, err := s.svc.SuspendMember(context.Background(), s.owner(), "sue@example.com", true); err != nil {
+		t.Fatal(err)
+	}
+	if resp := a.get("/tokens"); resp.StatusCode != http.StatusForbidden || !strings.Contains(a.last, "You are suspended in Acme") {
+		t.Errorf("suspended, /tokens: %d, want 403 saying so", resp.StatusCode)
+	}
+	if resp := a.post("/tokens", url.Values{"csrf": {csrf}, "nonce": {nonce}, "name": {"sneaky"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("suspended, minting: %d, want 403", resp.StatusCode)
+	}
+	m, _ := s.svc.FindMember(context.Background(), s.owner(), "sue@example.com")
+	n, _ := s.svc.CountMemberTokens(context.Background(), s.owner(), m.UserID)
+	if n != 1 {
+		t.Errorf("the suspended member has %d tokens, want only the one from before", n)
+	}
+}
+
+// BenchmarkTokensPage measures the tokens page of a person with a full
+// page (50) of tokens, signed in, over loopback HTTP.
+func BenchmarkTokensPage(b *testing.B) {
+	s := newSite(b, false)
+	for i := range 49 {
+		s.mint(fmt.Sprintf("token %d", i))
+	}
+	jar, _ := cookiejar.New(nil)
+	c := *s.srv.Client()
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, _ := c.Get(s.URL + "/signin")
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := csrfRE.FindStringSubmatch(string(body))[1]
+	resp, err := c.PostForm(s.URL+"/signin", url.Values{"csrf": {csrf}, "email": {"owner@example.com"}, "password": {ownerPassword}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		b.Fatalf("sign-in: %v", err)
+	}
+	resp.Body.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := c.Get(s.URL + "/tokens")
+		if err != nil || resp.StatusCode != 200 {
+			b.Fatalf("GET /tokens: %v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 	}
 }
