@@ -634,6 +634,30 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("DeleteThroughDialog", func(t *testing.T) {
+		b.t = t
+		tok, secret := s.mint("to delete")
+		b.run("deleting through the dialog",
+			chromedp.Navigate(s.URL+"/tokens/"+tok.ID),
+			chromedp.Click(chromedp.CSS(`a[data-dialog="delete-dialog"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#delete-dialog button[type=submit]")),
+			clickThrough("#delete-dialog button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
+		)
+		if loc := b.location(); !strings.HasSuffix(loc, "/tokens") {
+			t.Errorf("after delete: on %s, want the list", loc)
+		}
+		if strings.Contains(b.text("main"), "to delete") && !strings.Contains(b.text(".flash-ok"), "to delete") {
+			t.Error("the deleted token is still listed")
+		}
+		if n := b.count(`tr[data-token="` + tok.ID + `"]`); n != 0 {
+			t.Error("the deleted token is still listed")
+		}
+		if code := s.whoami(secret); code != 401 {
+			t.Errorf("the API answers the deleted token with %d, want 401", code)
+		}
+	})
+
 	t.Run("OrgSwitcher", func(t *testing.T) {
 		b.t = t
 		b.run("one org: no switcher", chromedp.Navigate(s.URL+"/tokens"), chromedp.WaitVisible(chromedp.CSS("main h1")))
@@ -703,7 +727,7 @@ func TestBrowser(t *testing.T) {
 		b.t = t
 		b.run("opening the audit log", chromedp.Navigate(s.URL+"/org/audit?"), chromedp.WaitVisible(chromedp.CSS("table.audit")))
 		page := b.text("table.audit")
-		for _, a := range []string{"token.created", "token.revoked", "token.regenerated", "token.rotated", "token.scope_added", "token.scope_removed", "member.added", "member.removed", "member.suspended", "member.role_changed", "policy.changed"} {
+		for _, a := range []string{"token.created", "token.revoked", "token.deleted", "token.regenerated", "token.rotated", "token.scope_added", "token.scope_removed", "member.added", "member.removed", "member.suspended", "member.role_changed", "policy.changed"} {
 			if !strings.Contains(page, a) {
 				t.Errorf("the audit log lacks %s", a)
 			}
@@ -727,6 +751,15 @@ func TestBrowser(t *testing.T) {
 	t.Run("Screenshots", func(t *testing.T) {
 		b.t = t
 		tok, _ := s.mint("screenshot token")
+		m, err := s.svc.FindMember(context.Background(), s.owner(), "sam@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		samID := m.UserID
+		link, err := s.svc.AddMember(context.Background(), s.owner(), service.MemberRequest{Email: "newbie@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		pages := []struct{ name, path string }{
 			{"tokens", "/tokens"},
 			{"tokens-revoked", "/tokens?status=revoked"},
@@ -739,6 +772,9 @@ func TestBrowser(t *testing.T) {
 			{"members", "/org/members"},
 			{"policy", "/org/policy"},
 			{"audit", "/org/audit"},
+			{"member-remove", "/org/members/" + samID + "/remove"},
+			{"not-found", "/no/such/page"},
+			{"set-password", "/set-password/" + link.SetPasswordToken},
 		}
 		for _, p := range pages {
 			b.run("opening "+p.path, chromedp.Navigate(s.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main")))

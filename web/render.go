@@ -111,7 +111,7 @@ var statusOf = map[string]int{
 func (s *server) fail(w http.ResponseWriter, r *http.Request, q *request, err error) {
 	code := keyward.ErrorCode(err)
 	status, ok := statusOf[code]
-	page := errorPage{Message: keyward.ErrorMessage(err), Detail: keyward.ErrorDetail(err), Back: "/tokens"}
+	page := errorPage{Message: capitalize(keyward.ErrorMessage(err)), Detail: sentence(keyward.ErrorDetail(err)), Back: "/tokens"}
 	if !ok {
 		status = http.StatusInternalServerError
 		page.Message, page.Detail = "Something went wrong on our side.", "The error was logged. Try again in a moment."
@@ -135,4 +135,12 @@ func redactPath(p string) string {
 		return "/set-password/[redacted]"
 	}
 	return p
+}
+
+// sentence makes a message of the domain (lower case, no stop) a sentence.
+func sentence(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") {
+		return capitalize(s)
+	}
+	return capitalize(s) + "."
 }
