@@ -470,3 +470,29 @@ func BenchmarkTokensPage(b *testing.B) {
 		resp.Body.Close()
 	}
 }
+
+func TestEditToken(t *testing.T) {
+	s := newSite(t, false)
+	a := newAgent(t, s)
+	a.signIn("owner@example.com", ownerPassword)
+	tok, _ := s.mint("old name")
+	a.get("/tokens/" + tok.ID)
+	csrf := a.field(csrfRE)
+	if resp := a.post("/tokens/"+tok.ID+"/edit", url.Values{"csrf": {csrf}, "name": {"new name"}, "description": {"for the nightly job"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d", resp.StatusCode)
+	}
+	got, _ := s.svc.FindTokenByID(context.Background(), s.owner(), service.Personal, tok.ID)
+	if got.Name != "new name" || got.Description != "for the nightly job" {
+		t.Errorf("after edit: %q %q", got.Name, got.Description)
+	}
+	// An empty name is refused with a message; nothing changes.
+	a.post("/tokens/"+tok.ID+"/edit", url.Values{"csrf": {csrf}, "name": {"  "}, "description": {"x"}})
+	a.get("/tokens/" + tok.ID)
+	if !strings.Contains(a.last, "Name is required") {
+		t.Error("an empty name gave no clear message")
+	}
+	got, _ = s.svc.FindTokenByID(context.Background(), s.owner(), service.Personal, tok.ID)
+	if got.Name != "new name" || got.Description != "for the nightly job" {
+		t.Errorf("a refused edit changed the token: %q %q", got.Name, got.Description)
+	}
+}

@@ -55,6 +55,7 @@ func (s *server) routes() []route {
 			route{"GET " + b + "/{id}", s.app(s.showToken(ts))},
 			route{"GET " + b + "/{id}/revoke", s.app(s.confirmToken(ts, "revoke"))},
 			route{"POST " + b + "/{id}/revoke", s.app(s.revokeToken(ts))},
+			route{"POST " + b + "/{id}/edit", s.app(s.editToken(ts))},
 			route{"GET " + b + "/{id}/delete", s.app(s.confirmToken(ts, "delete"))},
 			route{"POST " + b + "/{id}/delete", s.app(s.deleteToken(ts))},
 			route{"POST " + b + "/{id}/regenerate", s.app(s.regenerateToken(ts))},
