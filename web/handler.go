@@ -54,8 +54,17 @@ func NewHandler(svc *service.Service, opts Options) http.Handler {
 		panic(err)
 	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(static))))
+	// Browsers' Sec-Fetch-Site refuses cross-site form posts; where a
+	// browser sends only Origin, the public URL counts as this origin even
+	// behind a proxy that changes Host.
+	cop := http.NewCrossOriginProtection()
+	if s.baseURL != "" {
+		if err := cop.AddTrustedOrigin(s.baseURL); err != nil {
+			s.log.Warn("the public URL is not an origin; cross-origin checks use the Host header only", "err", err)
+		}
+	}
 	var h http.Handler = mux
-	h = http.NewCrossOriginProtection().Handler(h)
+	h = cop.Handler(h)
 	h = securityHeaders(h)
 	return h
 }
