@@ -18,6 +18,9 @@ type tokenSet struct {
 	noun string
 }
 
+// tokenURL is the detail page of token id in the set.
+func (ts *tokenSet) tokenURL(id string) string { return ts.base + "/" + url.PathEscape(id) }
+
 // org reports whether the set is the org's credentials.
 func (ts *tokenSet) org() bool { return ts.set == service.OrgKeys }
 
