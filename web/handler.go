@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/keyward/keyward/service"
 )
@@ -66,7 +67,47 @@ func NewHandler(svc *service.Service, opts Options) http.Handler {
 	var h http.Handler = mux
 	h = cop.Handler(h)
 	h = securityHeaders(h)
+	h = s.logRequests(h)
 	return h
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// logRequests logs one line per page or form: method, path (a
+// set-password link's token hidden), status and duration. It never logs a
+// query, a cookie, a header or a form value.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if strings.HasPrefix(r.URL.Path, "/static/") {
+			return
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "dashboard",
+			slog.String("method", r.Method),
+			slog.String("path", redactPath(r.URL.Path)),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)))
+	})
 }
 
 // contentSecurityPolicy allows this origin's own script, style and images

@@ -1,14 +1,17 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -495,4 +498,57 @@ func TestEditToken(t *testing.T) {
 	if got.Name != "new name" || got.Description != "for the nightly job" {
 		t.Errorf("a refused edit changed the token: %q %q", got.Name, got.Description)
 	}
+}
+
+func TestNoSecretInLogs(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, nil))
+	s := newLoggedSite(t, false, log)
+	a := newAgent(t, s)
+	a.signIn("owner@example.com", ownerPassword)
+	a.get("/org/members")
+	a.post("/org/members", url.Values{"csrf": {a.field(csrfRE)}, "email": {"lee@example.com"}, "role": {"member"}})
+	link := regexp.MustCompile(`value="(http[^"]*/set-password/[^"]+)"`).FindStringSubmatch(a.last)
+	if link == nil {
+		t.Fatal("no set-password link")
+	}
+	u, _ := url.Parse(link[1])
+	a.get(u.Path)
+	a.get("/tokens/new")
+	a.post("/tokens", url.Values{"csrf": {a.field(csrfRE)}, "nonce": {a.field(nonceRE)}, "name": {"logged"}, "expiry": {"7d"}})
+	secret := regexp.MustCompile(`value="(kw_pat_[0-9A-Za-z]+)"`).FindStringSubmatch(a.last)
+	if secret == nil {
+		t.Fatal("no secret revealed")
+	}
+	var session string
+	base, _ := url.Parse(s.URL)
+	for _, c := range a.c.Jar.Cookies(base) {
+		if c.Name == "kw_session" {
+			session = c.Value
+		}
+	}
+	mu.Lock()
+	logs := buf.String()
+	mu.Unlock()
+	if !strings.Contains(logs, "/set-password/[redacted]") || !strings.Contains(logs, "path=/tokens") {
+		t.Errorf("the dashboard's requests are not logged as expected")
+	}
+	for what, v := range map[string]string{"the token": secret[1], "the session id": session, "the set-password token": strings.TrimPrefix(u.Path, "/set-password/"), "the password": ownerPassword} {
+		if v == "" || strings.Contains(logs, v) {
+			t.Errorf("the log holds %s (or it was not found)", what)
+		}
+	}
+}
+
+// lockedWriter serialises writes to a buffer the test reads.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

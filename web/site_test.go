@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -46,6 +47,13 @@ type site struct {
 // Acme). tls serves it over HTTPS.
 func newSite(t testing.TB, tls bool) *site {
 	t.Helper()
+	return newLoggedSite(t, tls, nil)
+}
+
+// newLoggedSite is newSite with the API's and the dashboard's logs going
+// to log.
+func newLoggedSite(t testing.TB, tls bool, log *slog.Logger) *site {
+	t.Helper()
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "keyward.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -60,12 +68,12 @@ func newSite(t testing.TB, tls bool) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apiHandler := api.NewServer(svc, api.Options{})
+	apiHandler := api.NewServer(svc, api.Options{Logger: log})
 	mux := http.NewServeMux()
 	for _, p := range []string{"/v1/", "/openapi.json", "/healthz", "/readyz"} {
 		mux.Handle(p, apiHandler)
 	}
-	mux.Handle("/", web.NewHandler(svc, web.Options{}))
+	mux.Handle("/", web.NewHandler(svc, web.Options{Logger: log}))
 	var srv *httptest.Server
 	if tls {
 		srv = httptest.NewTLSServer(mux)
