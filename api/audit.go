@@ -87,7 +87,7 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request, c *service.Ca
 	enc := json.NewEncoder(w)
 	for {
 		for _, e := range events {
-			if err := enc.Encode(auditOut(e)); err != nil {
+			if err := enc.Encode(AuditOut(e)); err != nil {
 				return nil // the client went away
 			}
 		}

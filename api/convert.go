@@ -127,7 +127,8 @@ func policyOut(p *keyward.Policy) client.Policy {
 	return out
 }
 
-func auditOut(e *keyward.AuditEvent) client.AuditEvent {
+// AuditOut is an audit event as the API and its JSON lines export show it.
+func AuditOut(e *keyward.AuditEvent) client.AuditEvent {
 	out := client.AuditEvent{
 		ID:         e.ID,
 		Time:       e.Time.UTC(),
@@ -149,7 +150,7 @@ func auditOut(e *keyward.AuditEvent) client.AuditEvent {
 func auditsOut(es []*keyward.AuditEvent) []client.AuditEvent {
 	out := make([]client.AuditEvent, 0, len(es))
 	for _, e := range es {
-		out = append(out, auditOut(e))
+		out = append(out, AuditOut(e))
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
@@ -32,8 +33,12 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request, c *service.Ca
 	if err != nil {
 		return err
 	}
+	out := memberOut(m)
+	if m.SetPasswordToken != "" {
+		out.SetPasswordURL = s.publicURL(r) + "/set-password/" + m.SetPasswordToken
+	}
 	w.Header().Set("Location", "/v1/orgs/"+r.PathValue("org")+"/members/"+m.UserID)
-	s.writeJSON(w, r, http.StatusCreated, memberOut(m))
+	s.writeJSON(w, r, http.StatusCreated, out)
 	return nil
 }
 
@@ -81,4 +86,17 @@ func (s *server) removeMember(w http.ResponseWriter, r *http.Request, c *service
 	}
 	s.writeJSON(w, r, http.StatusOK, client.MemberRemoved{Member: memberOut(m), RevokedTokens: nonNil(revoked)})
 	return nil
+}
+
+// publicURL is the URL this server is reached at: the configured base URL,
+// or else the scheme and host of the request.
+func (s *server) publicURL(r *http.Request) string {
+	if s.baseURL != "" {
+		return strings.TrimSuffix(s.baseURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/keyward/keyward/client"
@@ -20,6 +21,15 @@ func TestMembers(t *testing.T) {
 	}
 	if got := a.header.Get("Location"); got != base+"/"+m.User.ID {
 		t.Errorf("Location: got %q", got)
+	}
+	// A new user gets a one-time set-password link, in this answer only.
+	if !strings.Contains(m.SetPasswordURL, "/set-password/") {
+		t.Errorf("adding a new user: set_password_url %q, want a set-password link", m.SetPasswordURL)
+	}
+	var shown client.Member
+	e.as(e.owner, "GET", base+"/"+m.User.ID, nil).want(t, 200, &shown)
+	if shown.SetPasswordURL != "" {
+		t.Error("the set-password link is shown again")
 	}
 	e.as(e.owner, "POST", base, client.MemberRequest{Email: "not an email"}).wantError(t, 400, "invalid_request")
 	e.as(e.owner, "POST", base, client.MemberRequest{Email: "x@example.com", Role: "emperor"}).wantError(t, 400, "invalid_request")

@@ -49,13 +49,14 @@ type server struct {
 	proxies []netip.Prefix
 	policy  *config.RoutePolicy
 	metrics *metrics.Metrics
+	baseURL string
 }
 
 // NewServer returns the HTTP API over svc: every route of routes.go behind
 // the request id, metrics, logging, recovery, security header, rate limit and
 // token-in-URL middleware.
 func NewServer(svc *service.Service, opts Options) http.Handler {
-	s := &server{svc: svc, log: opts.Logger, proxies: opts.TrustedProxies, policy: opts.Routes, metrics: opts.Metrics}
+	s := &server{svc: svc, log: opts.Logger, proxies: opts.TrustedProxies, policy: opts.Routes, metrics: opts.Metrics, baseURL: opts.BaseURL}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -155,6 +155,9 @@ type Member struct {
 	Role      string    `json:"role"`
 	Suspended bool      `json:"suspended"`
 	CreatedAt time.Time `json:"created_at"`
+	// SetPasswordURL answers only the adding of a member who has no
+	// dashboard password yet: a one-time link to set one, shown this once.
+	SetPasswordURL string `json:"set_password_url,omitempty"`
 }
 
 // MemberRequest adds a member: POST /v1/orgs/{org}/members.

@@ -350,7 +350,7 @@ func (e *nodeEnv) conformance(t *testing.T) {
 		r.SetURL(target)
 		r.Out.Host = r.In.Host
 		r.Out.Header.Set("Authorization", "Bearer "+e.owner)
-	}})
+	}, Transport: &http.Transport{DisableKeepAlives: true}})
 	defer proxy.Close()
 	suite := filepath.Join(e.dir, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
 	baseline := filepath.Join(e.dir, "conformance-baseline.yml")
@@ -366,24 +366,39 @@ func (e *nodeEnv) conformance(t *testing.T) {
 	}
 	for _, sc := range conformanceScenarios {
 		t.Run(sc.spec+"/"+sc.scenario, func(t *testing.T) {
-			outDir := t.TempDir()
-			out, errOut, code := run(t, 3*time.Minute, []string{"NO_COLOR=1"}, e.node, suite, "server",
-				"--url", proxy.URL+"/mcp", "--scenario", sc.scenario, "--spec-version", sc.spec,
-				"--expected-failures", baseline, "-o", outDir)
+			type check struct{ ID, Status, ErrorMessage string }
+			attempt := func() (out, errOut string, code int, checks []check) {
+				outDir := t.TempDir()
+				out, errOut, code = run(t, 3*time.Minute, []string{"NO_COLOR=1"}, e.node, suite, "server",
+					"--url", proxy.URL+"/mcp", "--scenario", sc.scenario, "--spec-version", sc.spec,
+					"--expected-failures", baseline, "-o", outDir)
+				files, _ := filepath.Glob(filepath.Join(outDir, "*", "checks.json"))
+				if len(files) != 1 {
+					t.Fatalf("conformance %s: got %d checks.json files, want 1", sc.scenario, len(files))
+				}
+				b, err := os.ReadFile(files[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(b, &checks); err != nil {
+					t.Fatal(err)
+				}
+				return out, errOut, code, checks
+			}
+			out, errOut, code, checks := attempt()
+			// The suite gives a whole scenario 30 seconds; on a loaded
+			// machine (the whole test suite runs beside it) one may run
+			// out of time. Such a run, and only such a run, is tried once
+			// more; any other failure stands.
+			for _, c := range checks {
+				if code != 0 && c.ID == "scenario-timeout" && c.Status == "FAILURE" {
+					t.Logf("conformance %s: the scenario ran out of time; trying it once more", sc.scenario)
+					out, errOut, code, checks = attempt()
+					break
+				}
+			}
 			if code != 0 {
 				t.Errorf("conformance %s: exit %d\n%s\n%s", sc.scenario, code, e.redact(out), e.redact(errOut))
-			}
-			files, _ := filepath.Glob(filepath.Join(outDir, "*", "checks.json"))
-			if len(files) != 1 {
-				t.Fatalf("conformance %s: got %d checks.json files, want 1", sc.scenario, len(files))
-			}
-			b, err := os.ReadFile(files[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			var checks []struct{ ID, Status, ErrorMessage string }
-			if err := json.Unmarshal(b, &checks); err != nil {
-				t.Fatal(err)
 			}
 			passed, info, baselined := 0, 0, 0
 			for _, c := range checks {

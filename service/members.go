@@ -12,6 +12,10 @@ import (
 type Member struct {
 	keyward.Membership
 	User *keyward.User
+	// SetPasswordToken is set only by AddMember, for a user who has no
+	// dashboard password yet: the token of a one-time link to set one
+	// (/set-password/{token}), shown this once.
+	SetPasswordToken string
 }
 
 // MemberRequest adds a member.
@@ -152,6 +156,11 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, req MemberRequest) (
 		// member's.
 		if err := s.change(ctx, tx, keyward.ChangeMember, m.OrgID, "", m.UserID, nil); err != nil {
 			return err
+		}
+		if u.PasswordHash == "" {
+			if out.SetPasswordToken, err = s.newPasswordLink(ctx, tx, u.ID); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, c, c.Org.ID, keyward.ActionMemberAdded, u.ID, map[string]any{"email": email, "role": req.Role})
 	})

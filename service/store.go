@@ -140,4 +140,45 @@ type Tx interface {
 	// LastChangeSeq returns the sequence number of the newest entry, 0
 	// when there is none.
 	LastChangeSeq(ctx context.Context) (int64, error)
+
+	// CreateSession stores a new dashboard session. Returns ECONFLICT if
+	// its hash exists.
+	CreateSession(ctx context.Context, s *keyward.Session) error
+	// FindSession returns the session whose id hashes to h. Returns
+	// ENOTFOUND.
+	FindSession(ctx context.Context, h keyward.Hash) (*keyward.Session, error)
+	// UpdateSession replaces a session's org and last-seen time. Returns
+	// ENOTFOUND.
+	UpdateSession(ctx context.Context, s *keyward.Session) error
+	// DeleteSession removes a session; removing a missing one succeeds.
+	DeleteSession(ctx context.Context, h keyward.Hash) error
+	// DeleteUserSessions removes every session of a user.
+	DeleteUserSessions(ctx context.Context, userID string) error
+
+	// CreatePasswordLink stores a one-time set-password link. Returns
+	// ECONFLICT if its hash exists.
+	CreatePasswordLink(ctx context.Context, l *keyward.PasswordLink) error
+	// FindPasswordLink returns the link whose token hashes to h. Returns
+	// ENOTFOUND.
+	FindPasswordLink(ctx context.Context, h keyward.Hash) (*keyward.PasswordLink, error)
+	// DeleteUserPasswordLinks removes every set-password link of a user.
+	DeleteUserPasswordLinks(ctx context.Context, userID string) error
+
+	// AddSignInFailure records a failed sign-in under key (an account or
+	// a client address) at a time.
+	AddSignInFailure(ctx context.Context, key string, at time.Time) error
+	// CountSignInFailures counts the failures under key at or after since.
+	CountSignInFailures(ctx context.Context, key string, since time.Time) (int, error)
+	// ClearSignInFailures forgets the failures under key.
+	ClearSignInFailures(ctx context.Context, key string) error
+
+	// UseNonce records a one-time form nonce by its hash, kept until
+	// expiresAt. Returns ECONFLICT if it was used before.
+	UseNonce(ctx context.Context, h keyward.Hash, expiresAt time.Time) error
+
+	// PruneAuth deletes what sign-in no longer needs: sessions past their
+	// absolute end at now or last seen before idleBefore, set-password
+	// links and nonces past their end, and sign-in failures before
+	// failuresBefore.
+	PruneAuth(ctx context.Context, now, idleBefore, failuresBefore time.Time) error
 }

@@ -43,6 +43,11 @@ func Run(t *testing.T, open func(t *testing.T) service.Store) {
 		{"ViewIsReadOnly", testViewIsReadOnly},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Ping", testPing},
+		{"Sessions", testSessions},
+		{"PasswordLinks", testPasswordLinks},
+		{"SignInFailures", testSignInFailures},
+		{"Nonces", testNonces},
+		{"PruneAuth", testPruneAuth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

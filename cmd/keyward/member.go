@@ -155,5 +155,14 @@ func (a *app) printMember(m *client.Member) error {
 	t.row("Role:", m.Role)
 	t.row("Status:", memberStatus(*m))
 	t.row("Since:", fmtTime(&m.CreatedAt))
-	return t.flush()
+	if m.SetPasswordURL != "" {
+		t.row("Set-password link:", m.SetPasswordURL)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if m.SetPasswordURL != "" {
+		fmt.Fprintln(a.stderr, "Send the link to the new member: it works once, for 7 days, and is not shown again.")
+	}
+	return nil
 }

@@ -14,8 +14,11 @@ type mounts struct {
 	// oauth serves the authorization server: /oauth/... and its RFC 8414
 	// metadata.
 	oauth http.Handler
-	// api serves every other path.
+	// api serves the API: /v1/..., /openapi.json, /healthz, /readyz and
+	// /metrics.
 	api http.Handler
+	// web serves every other path: the dashboard.
+	web http.Handler
 }
 
 // oauthMetadataPath is the authorization server's RFC 8414 metadata.
@@ -31,8 +34,10 @@ func rootHandler(m mounts) http.Handler {
 			m.mcp.ServeHTTP(w, r)
 		case p == oauthMetadataPath, strings.HasPrefix(p, "/oauth/"):
 			m.oauth.ServeHTTP(w, r)
-		default:
+		case strings.HasPrefix(p, "/v1/"), p == "/openapi.json", p == "/healthz", p == "/readyz", p == "/metrics":
 			m.api.ServeHTTP(w, r)
+		default:
+			m.web.ServeHTTP(w, r)
 		}
 	})
 }

@@ -9,28 +9,35 @@ import (
 )
 
 // TestRootHandler: /mcp and its protected resource metadata go to MCP,
-// /oauth/... and the authorization server's metadata to OAuth, every other
-// path (unclean ones included, for the API's own redirect)
-// to the API.
+// /oauth/... and the authorization server's metadata to OAuth, the API's
+// paths to the API, and every other path to the dashboard.
 func TestRootHandler(t *testing.T) {
 	named := func(name string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(name)) })
 	}
-	h := rootHandler(mounts{mcp: named("mcp"), oauth: named("oauth"), api: named("api")})
+	h := rootHandler(mounts{mcp: named("mcp"), oauth: named("oauth"), api: named("api"), web: named("web")})
 	for path, want := range map[string]string{
 		"/mcp":                                  "mcp",
 		"/.well-known/oauth-protected-resource": "mcp",
 		"/.well-known/oauth-protected-resource/mcp": "mcp",
-		"/mcp/": "api",
-		"/mcpx": "api",
-		"//mcp": "api",
-		"/.well-known/oauth-protected-resource/other": "api",
+		"/mcp/": "web",
+		"/mcpx": "web",
+		"//mcp": "web",
+		"/.well-known/oauth-protected-resource/other": "web",
 		"/.well-known/oauth-authorization-server":     "oauth",
 		"/oauth/authorize":                            "oauth",
 		"/oauth/token":                                "oauth",
-		"/oauthx":                                     "api",
+		"/oauthx":                                     "web",
 		"/v1/whoami":                                  "api",
-		"/":                                           "api",
+		"/v1/auth":                                    "api",
+		"/openapi.json":                               "api",
+		"/healthz":                                    "api",
+		"/readyz":                                     "api",
+		"/metrics":                                    "api",
+		"/v1x":                                        "web",
+		"/":                                           "web",
+		"/tokens":                                     "web",
+		"/signin":                                     "web",
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://keys.example.com"+path, nil))

@@ -14,6 +14,7 @@ import (
 	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/oauth"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/web"
 	"github.com/spf13/cobra"
 )
 
@@ -32,8 +33,9 @@ func (a *app) serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the keyward server",
 		Long: `Serve opens the database (creating a SQLite file on first start and running
-migrations), and serves the HTTP API until SIGINT or SIGTERM, when it
-finishes the requests in flight and writes the usage it holds in memory.
+migrations), and serves the HTTP API, the dashboard, the MCP endpoint and
+the OAuth authorization server until SIGINT or SIGTERM, when it finishes
+the requests in flight and writes the usage it holds in memory.
 
 --config names a YAML (or JSON) file with the product's permissions, the
 trusted proxies and the route policy of GET /v1/auth; it is checked at
@@ -94,7 +96,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	}
 	// Other packages add their collectors to reg (Register, GaugeFunc).
 	reg := metrics.New()
-	oauthH, err := oauth.NewHandler(svc, signedOut{}, oauth.Options{Issuer: baseURL, Logger: log})
+	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc), oauth.Options{Issuer: baseURL, Logger: log})
 	if err != nil {
 		ln.Close()
 		return err
@@ -102,6 +104,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	root := rootHandler(mounts{
 		mcp:   mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Version: buildVersion(), Logger: log}),
 		oauth: oauthH,
+		web:   web.NewHandler(svc, web.Options{Logger: log, BaseURL: publicURL}),
 		api: api.NewServer(svc, api.Options{
 			Logger: log, BaseURL: publicURL, RateLimit: rateLimits,
 			TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, Metrics: reg,

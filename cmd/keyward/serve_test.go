@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,6 +66,22 @@ func TestServeInProcess(t *testing.T) {
 	}
 	if r := runCLI(t, env, "", "whoami"); r.code != 0 || !strings.Contains(r.stdout, "ann@example.com") {
 		t.Fatalf("whoami: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	// The dashboard sits at / beside the API.
+	for _, c := range []struct{ path, ctype string }{
+		{"/signin", "text/html"},
+		{"/openapi.json", "application/json"},
+		{"/v1/no-such-endpoint", "application/json"},
+	} {
+		resp, err := http.Get(url + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), c.ctype) {
+			t.Errorf("%s: Content-Type %q, want %s", c.path, resp.Header.Get("Content-Type"), c.ctype)
+		}
 	}
 
 	cancel()

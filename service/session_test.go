@@ -1,0 +1,195 @@
+package service_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/service"
+)
+
+func TestSignInAndSessions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		email, pw := "owner@example.com", e.boot.Password
+		_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: "wrong password!", IP: "192.0.2.1"})
+		if code(err) != keyward.EUNAUTHORIZED {
+			t.Fatalf("SignIn with a wrong password: got %v, want %s", err, keyward.EUNAUTHORIZED)
+		}
+		_, err2 := e.svc.SignIn(e.ctx, service.SignInRequest{Email: "nobody@example.com", Password: pw, IP: "192.0.2.1"})
+		if keyward.ErrorMessage(err2) != keyward.ErrorMessage(err) {
+			t.Errorf("SignIn of an unknown email: got %q, want the same answer as a wrong password, %q", keyward.ErrorMessage(err2), keyward.ErrorMessage(err))
+		}
+		id, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: "OWNER@example.com", Password: pw, IP: "192.0.2.1"})
+		if err != nil {
+			t.Fatalf("SignIn: %v", err)
+		}
+		st, err := e.svc.SessionCaller(e.ctx, id, "192.0.2.1", "test")
+		if err != nil {
+			t.Fatalf("SessionCaller: %v", err)
+		}
+		c := st.Caller
+		if c == nil || c.User.Email != email || c.Org.ID != e.boot.Org.ID || c.Role != keyward.RoleOwner || c.Source != keyward.SourceDashboard {
+			t.Fatalf("SessionCaller: got %+v, want the owner in Acme from the dashboard", c)
+		}
+		// The session caller goes through the same rules as the API.
+		tok, _, err := e.svc.CreateToken(e.ctx, c, service.Personal, service.TokenRequest{Name: "from the dashboard"})
+		if err != nil || tok.Source != keyward.SourceDashboard {
+			t.Fatalf("CreateToken by a session: got %v, %v; want a token with source dashboard", tok, err)
+		}
+
+		// A new sign-in that names the old session ends it.
+		id2, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw, OldSession: id})
+		if err != nil {
+			t.Fatalf("second SignIn: %v", err)
+		}
+		if id2 == id {
+			t.Fatal("SignIn gave the same session id twice")
+		}
+		if _, err := e.svc.SessionCaller(e.ctx, id, "", ""); code(err) != keyward.EUNAUTHORIZED {
+			t.Errorf("SessionCaller of the replaced session: got %v, want %s", err, keyward.EUNAUTHORIZED)
+		}
+		// Sign-out ends the session.
+		if err := e.svc.SignOut(e.ctx, id2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.SessionCaller(e.ctx, id2, "", ""); code(err) != keyward.EUNAUTHORIZED {
+			t.Errorf("SessionCaller after SignOut: got %v, want %s", err, keyward.EUNAUTHORIZED)
+		}
+
+		// Idle and absolute expiry.
+		id3, _ := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw})
+		e.clock.Add(service.SessionIdle - time.Minute)
+		if _, err := e.svc.SessionCaller(e.ctx, id3, "", ""); err != nil {
+			t.Fatalf("SessionCaller within the idle time: %v", err)
+		}
+		e.clock.Add(service.SessionIdle - time.Minute) // used a minute in: still alive
+		if _, err := e.svc.SessionCaller(e.ctx, id3, "", ""); err != nil {
+			t.Fatalf("SessionCaller of a session in use: %v", err)
+		}
+		e.clock.Add(service.SessionIdle)
+		if _, err := e.svc.SessionCaller(e.ctx, id3, "", ""); code(err) != keyward.EUNAUTHORIZED {
+			t.Errorf("SessionCaller of an idle session: got %v, want %s", err, keyward.EUNAUTHORIZED)
+		}
+		id4, _ := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw})
+		for range 20 {
+			e.clock.Add(11 * time.Hour)
+			if _, err := e.svc.SessionCaller(e.ctx, id4, "", ""); err != nil {
+				break
+			}
+		}
+		if _, err := e.svc.SessionCaller(e.ctx, id4, "", ""); code(err) != keyward.EUNAUTHORIZED {
+			t.Errorf("SessionCaller of a session older than %v: got %v, want %s", service.SessionMaxAge, err, keyward.EUNAUTHORIZED)
+		}
+	})
+}
+
+func TestSignInThrottled(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		email, pw := "owner@example.com", e.boot.Password
+		for i := range service.MaxAccountFailures {
+			_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: "not the password", IP: "192.0.2.9"})
+			if code(err) != keyward.EUNAUTHORIZED {
+				t.Fatalf("failure %d: got %v, want %s", i+1, err, keyward.EUNAUTHORIZED)
+			}
+		}
+		// Even the right password is refused while the account is paused.
+		_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw, IP: "192.0.2.10"})
+		if code(err) != keyward.ERATELIMITED {
+			t.Fatalf("SignIn after %d failures: got %v, want %s", service.MaxAccountFailures, err, keyward.ERATELIMITED)
+		}
+		e.clock.Add(service.SignInWindow + time.Second)
+		if _, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw}); err != nil {
+			t.Fatalf("SignIn after the window: %v", err)
+		}
+
+		// Per address: many accounts from one address.
+		for i := range service.MaxIPFailures {
+			_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: "x" + string(rune('a'+i)) + "@example.com", Password: "guess guess guess", IP: "198.51.100.1"})
+			if code(err) != keyward.EUNAUTHORIZED {
+				t.Fatalf("address failure %d: got %v, want %s", i+1, err, keyward.EUNAUTHORIZED)
+			}
+		}
+		if _, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw, IP: "198.51.100.1"}); code(err) != keyward.ERATELIMITED {
+			t.Errorf("SignIn from a throttled address: got %v, want %s", err, keyward.ERATELIMITED)
+		}
+		if _, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw, IP: "198.51.100.2"}); err != nil {
+			t.Errorf("SignIn from another address: %v", err)
+		}
+	})
+}
+
+func TestSetPasswordLinkAndSuspension(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		owner := e.auth(e.boot.Secret)
+		m, err := e.svc.AddMember(e.ctx, owner, service.MemberRequest{Email: "new@example.com", Role: keyward.RoleMember})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.SetPasswordToken == "" {
+			t.Fatal("AddMember of a new user gave no set-password link")
+		}
+		if u, err := e.svc.PasswordLinkUser(e.ctx, m.SetPasswordToken); err != nil || u.Email != "new@example.com" {
+			t.Fatalf("PasswordLinkUser: got %v, %v", u, err)
+		}
+		if _, err := e.svc.SetPassword(e.ctx, m.SetPasswordToken, "short"); code(err) != keyward.EINVALID {
+			t.Errorf("SetPassword with a short password: got %v, want %s", err, keyward.EINVALID)
+		}
+		const pw = "a long enough password"
+		if _, err := e.svc.SetPassword(e.ctx, m.SetPasswordToken, pw); err != nil {
+			t.Fatalf("SetPassword: %v", err)
+		}
+		if _, err := e.svc.SetPassword(e.ctx, m.SetPasswordToken, pw+"!"); code(err) != keyward.ENOTFOUND {
+			t.Errorf("SetPassword with a used link: got %v, want %s", err, keyward.ENOTFOUND)
+		}
+		id, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: "new@example.com", Password: pw})
+		if err != nil {
+			t.Fatalf("SignIn with the set password: %v", err)
+		}
+		// A second org membership shows in the switcher; suspension in the
+		// session's org leaves no caller there.
+		if _, err := e.svc.SuspendMember(e.ctx, owner, "new@example.com", true); err != nil {
+			t.Fatal(err)
+		}
+		st, err := e.svc.SessionCaller(e.ctx, id, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Caller != nil || st.Current == nil || !st.Current.Suspended {
+			t.Errorf("SessionCaller of a suspended member: got caller %v, current %+v; want no caller", st.Caller, st.Current)
+		}
+		if err := e.svc.SwitchOrg(e.ctx, id, "no-such-org"); code(err) != keyward.ENOTFOUND {
+			t.Errorf("SwitchOrg to an unknown org: got %v, want %s", err, keyward.ENOTFOUND)
+		}
+		// An existing user with a password gets no link.
+		other, err := e.svc.AdminCreateOrg(e.ctx, "Globex", "", "owner@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.SwitchOrg(e.ctx, id, other.Slug); code(err) != keyward.ENOTFOUND {
+			t.Errorf("SwitchOrg to an org one is not in: got %v, want %s", err, keyward.ENOTFOUND)
+		}
+		if m, err := e.svc.AddMember(e.ctx, owner, service.MemberRequest{Email: "owner2@example.com"}); err != nil || m.SetPasswordToken == "" {
+			t.Fatalf("AddMember: %v", err)
+		}
+		// Expired link.
+		m2, _ := e.svc.AddMember(e.ctx, owner, service.MemberRequest{Email: "late@example.com"})
+		e.clock.Add(service.PasswordLinkTTL)
+		if _, err := e.svc.SetPassword(e.ctx, m2.SetPasswordToken, pw); code(err) != keyward.ENOTFOUND {
+			t.Errorf("SetPassword with an expired link: got %v, want %s", err, keyward.ENOTFOUND)
+		}
+	})
+}
+
+func TestUseNonce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		if err := e.svc.UseNonce(e.ctx, "abc"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.UseNonce(e.ctx, "abc"); code(err) != keyward.ECONFLICT {
+			t.Errorf("UseNonce twice: got %v, want %s", err, keyward.ECONFLICT)
+		}
+		if err := e.svc.UseNonce(e.ctx, ""); code(err) != keyward.EINVALID {
+			t.Errorf("UseNonce of nothing: got %v, want %s", err, keyward.EINVALID)
+		}
+	})
+}
