@@ -350,7 +350,7 @@ func (e *nodeEnv) conformance(t *testing.T) {
 		r.SetURL(target)
 		r.Out.Host = r.In.Host
 		r.Out.Header.Set("Authorization", "Bearer "+e.owner)
-	}, Transport: &http.Transport{DisableKeepAlives: true}})
+	}})
 	defer proxy.Close()
 	suite := filepath.Join(e.dir, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
 	baseline := filepath.Join(e.dir, "conformance-baseline.yml")
@@ -386,13 +386,14 @@ func (e *nodeEnv) conformance(t *testing.T) {
 				return out, errOut, code, checks
 			}
 			out, errOut, code, checks := attempt()
-			// The suite gives a whole scenario 30 seconds; on a loaded
-			// machine (the whole test suite runs beside it) one may run
-			// out of time. Such a run, and only such a run, is tried once
-			// more; any other failure stands.
+			// On a loaded machine (the whole test suite runs beside it) the
+			// suite's own client sometimes loses a connection to the test
+			// proxy in front of keyward ("terminated"), or a scenario runs
+			// out of its 30 seconds. Such a run, and only such a run, is
+			// tried once more; any other failure stands.
 			for _, c := range checks {
-				if code != 0 && c.ID == "scenario-timeout" && c.Status == "FAILURE" {
-					t.Logf("conformance %s: the scenario ran out of time; trying it once more", sc.scenario)
+				if code != 0 && (c.ID == "scenario-timeout" && c.Status == "FAILURE" || strings.HasSuffix(c.ErrorMessage, "failed: terminated")) {
+					t.Logf("conformance %s: %s: %s; trying the scenario once more", sc.scenario, c.ID, c.ErrorMessage)
 					out, errOut, code, checks = attempt()
 					break
 				}
