@@ -164,7 +164,7 @@ const cliUserAgent = "keyward-cli/"
 // counts the request against the token's rate limit, or the client
 // address's when authentication fails.
 func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (c *service.Caller, err error) {
-	defer func() { c, err = s.countAuthentication(r, c, err) }()
+	defer func() { c, err = s.countAuthentication(w, r, c, err) }()
 	raw, err := Credential(r.Header)
 	if err == errNoCredential {
 		w.Header().Set("WWW-Authenticate", challengeMissing)

@@ -72,6 +72,9 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String("err", err.Error()))
 		body.Code, body.Message, body.Detail = keyward.EINTERNAL, "internal error", ""
 	}
+	// Every error carries the security headers, also on routes served
+	// without their middleware (see authChain).
+	setSecurityHeaders(w.Header())
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", challengeInvalid)
 	}

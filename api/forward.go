@@ -34,6 +34,10 @@ const (
 	HeaderCode = "X-Keyward-Code"
 )
 
+// identityHeaders are the identity headers of a 200 from GET /v1/auth, in
+// the order forwardAuth fills them.
+var identityHeaders = [8]string{HeaderTokenID, HeaderKind, HeaderOrgID, HeaderOrgSlug, HeaderUserID, HeaderRole, HeaderAgentID, HeaderPermissions}
+
 // forwardAuth answers a reverse proxy's question about the request it
 // holds: GET /v1/auth. It reads the original request's credential, method
 // and URI, applies the route policy, and answers 200 with the X-Keyward-*
@@ -50,22 +54,19 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	h := w.Header()
+	// The keys are canonical already, and one array holds every value:
+	// this answer is given before every request of the guarded product.
 	c := v.Caller
-	h.Set(HeaderTokenID, c.Token.ID)
-	h.Set(HeaderKind, string(c.Token.Kind))
-	h.Set(HeaderOrgID, c.Org.ID)
-	h.Set(HeaderOrgSlug, c.Org.Slug)
+	vals := [8]string{c.Token.ID, string(c.Token.Kind), c.Org.ID, c.Org.Slug, "", string(c.Role), c.Token.AgentID, strings.Join(c.Permissions, ",")}
 	if c.User != nil {
-		h.Set(HeaderUserID, c.User.ID)
+		vals[4] = c.User.ID
 	}
-	if c.Role != "" {
-		h.Set(HeaderRole, string(c.Role))
+	h := w.Header()
+	for i, name := range identityHeaders {
+		if vals[i] != "" {
+			h[name] = vals[i : i+1 : i+1]
+		}
 	}
-	if c.Token.AgentID != "" {
-		h.Set(HeaderAgentID, c.Token.AgentID)
-	}
-	h.Set(HeaderPermissions, strings.Join(c.Permissions, ","))
 	// No body: the headers are what a proxy passes on.
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
@@ -125,11 +126,11 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (*service.Verdict
 	// The original request counts against its token's budget when the
 	// token is accepted, against the client address otherwise.
 	if v.Valid() {
-		if _, lerr := s.countAuthentication(r, v.Caller, nil); lerr != nil {
+		if _, lerr := s.countAuthentication(w, r, v.Caller, nil); lerr != nil {
 			v.RateLimit(lerr.Error())
 			return v, v.Code, lerr
 		}
-	} else if _, lerr := s.countAuthentication(r, nil, v.Err()); keyward.ErrorCode(lerr) == keyward.ERATELIMITED {
+	} else if _, lerr := s.countAuthentication(w, r, nil, v.Err()); keyward.ErrorCode(lerr) == keyward.ERATELIMITED {
 		return v, v.Code, lerr
 	}
 	return v, v.Code, v.Err()

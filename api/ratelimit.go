@@ -84,6 +84,14 @@ type rateCtxKey struct{}
 // -Remaining and -Reset; a spent budget answers 429 rate_limited with
 // Retry-After.
 func (s *server) rateLimit(next http.Handler) http.Handler {
+	return s.limitRate(next, true)
+}
+
+// limitRate is rateLimit. The handler it serves finds the request's
+// counting in its request's context when inContext is set (it may be
+// wrapped in other writers), or as its ResponseWriter otherwise (saving
+// the context's copy of the request on GET /v1/auth).
+func (s *server) limitRate(next http.Handler, inContext bool) http.Handler {
 	if s.limits.Limiter == nil {
 		return next
 	}
@@ -93,7 +101,9 @@ func (s *server) rateLimit(next http.Handler) http.Handler {
 			return
 		}
 		rw := &rateWriter{ResponseWriter: w, s: s}
-		r = r.WithContext(context.WithValue(r.Context(), rateCtxKey{}, rw))
+		if inContext {
+			r = r.WithContext(context.WithValue(r.Context(), rateCtxKey{}, rw))
+		}
 		rw.r = r
 		if !hasCredential(r.Header) {
 			if err := rw.countIP(); err != nil {
@@ -117,8 +127,11 @@ func hasCredential(h http.Header) bool {
 // against the token c presents when err is nil, against the client
 // address otherwise. It returns the caller and error authentication gave,
 // or a rate_limited error when the budget is spent.
-func (s *server) countAuthentication(r *http.Request, c *service.Caller, err error) (*service.Caller, error) {
-	rw, _ := r.Context().Value(rateCtxKey{}).(*rateWriter)
+func (s *server) countAuthentication(w http.ResponseWriter, r *http.Request, c *service.Caller, err error) (*service.Caller, error) {
+	rw, ok := w.(*rateWriter)
+	if !ok {
+		rw, _ = r.Context().Value(rateCtxKey{}).(*rateWriter)
+	}
 	if rw == nil || rw.counted {
 		return c, err
 	}

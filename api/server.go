@@ -83,7 +83,34 @@ func NewServer(svc *service.Service, opts Options) http.Handler {
 	h = logRequests(s, h)
 	h = countRequests(s, h)
 	h = requestID(h)
-	return h
+	return &front{full: h, auth: s.authChain()}
+}
+
+// front sends GET /v1/auth, which a reverse proxy asks before every request
+// of the product it guards, through authChain, and every other request
+// through the whole chain.
+type front struct {
+	full, auth http.Handler
+}
+
+func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/v1/auth" {
+		f.auth.ServeHTTP(w, r)
+		return
+	}
+	f.full.ServeHTTP(w, r)
+}
+
+// authChain serves GET /v1/auth with only the middleware its answers
+// need: recovery, rate limits and the refusal of a token in the URL. It
+// has no request id, request log line nor request metric: the proxy in
+// front logs every request, the verification metrics count each verdict,
+// and its refusals carry the security headers as every error does.
+func (s *server) authChain() http.Handler {
+	var h http.Handler = http.HandlerFunc(s.forwardAuth)
+	h = refuseTokenInURL(s, h)
+	h = s.limitRate(h, false)
+	return recoverPanics(s, h)
 }
 
 // fallback serves the mux, answering unknown routes (404) and wrong methods

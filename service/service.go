@@ -26,7 +26,7 @@ type Options struct {
 	// Logger receives operational messages; never a secret.
 	Logger *slog.Logger
 	// UsageFlushInterval is how often gathered last-used data is written;
-	// 0 means 2 seconds.
+	// 0 means DefaultUsageFlushInterval.
 	UsageFlushInterval time.Duration
 	// TokenRateLimit is the requests a token may make an hour unless it
 	// has a limit of its own; an own limit above it needs apikeys:manage.
@@ -73,10 +73,16 @@ func New(store Store, opts Options) (*Service, error) {
 	return s, nil
 }
 
+// DefaultUsageFlushInterval is how often the usage gathered in memory is
+// written when Start is given no interval. A batch costs about one row
+// write per token used since the last, so a longer interval costs less
+// under steady use; last-used times shown lag by at most this much.
+const DefaultUsageFlushInterval = 5 * time.Second
+
 // Start runs the background work (writing gathered usage) until ctx ends.
 func (s *Service) Start(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
-		interval = 2 * time.Second
+		interval = DefaultUsageFlushInterval
 	}
 	go s.usage.run(ctx, interval)
 }

@@ -30,9 +30,40 @@ type pendingUse struct {
 	ip            string
 	count         int
 	first         bool
-	// hours counts the uses per hour (its start); a flush rarely spans
-	// more than one.
-	hours map[time.Time]int
+	// hour and hourCount count the uses of the latest hour (its start);
+	// earlier hours holds those of the hours before it in this batch. A
+	// batch rarely spans two hours, so earlier is made only when it does,
+	// and recording a use allocates nothing once the token is pending.
+	hour      time.Time
+	hourCount int
+	earlier   map[time.Time]int
+}
+
+// addUse counts one use in the hour that starts at hour.
+func (p *pendingUse) addUse(hour time.Time) {
+	if !hour.Equal(p.hour) {
+		if p.hourCount > 0 {
+			if p.earlier == nil {
+				p.earlier = map[time.Time]int{}
+			}
+			p.earlier[p.hour] += p.hourCount
+		}
+		p.hour, p.hourCount = hour, p.earlier[hour]
+		delete(p.earlier, hour)
+	}
+	p.hourCount++
+}
+
+// hours returns the counts per hour of the batch.
+func (p *pendingUse) hours() map[time.Time]int {
+	out := make(map[time.Time]int, len(p.earlier)+1)
+	for h, n := range p.earlier {
+		out[h] = n
+	}
+	if p.hourCount > 0 {
+		out[p.hour] += p.hourCount
+	}
+	return out
 }
 
 type auditedUse struct {
@@ -51,12 +82,12 @@ func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time
 	u.mu.Lock()
 	p := u.pending[id]
 	if p == nil {
-		p = &pendingUse{orgID: orgID, userID: userID, first: neverUsed && u.audited[id] == nil, hours: map[time.Time]int{}}
+		p = &pendingUse{orgID: orgID, userID: userID, first: neverUsed && u.audited[id] == nil}
 		u.pending[id] = p
 	}
 	p.at, p.ip = now, ip
 	p.count++
-	p.hours[keyward.HourOf(now)]++
+	p.addUse(keyward.HourOf(now))
 	u.mu.Unlock()
 }
 
@@ -99,7 +130,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	u.mu.Lock()
 	for id, p := range batch {
 		uses = append(uses, keyward.TokenUse{TokenID: id, At: p.at, IP: p.ip, Count: p.count})
-		for h, n := range p.hours {
+		for h, n := range p.hours() {
 			counts = append(counts, keyward.UsageCount{TokenID: id, Hour: h, Count: n})
 		}
 		a := u.audited[id]
