@@ -85,7 +85,10 @@ type Cache struct {
 	interned map[internKey]*keyward.Permissions
 
 	// The feed position: the newest entry applied from the feed.
-	lastSeq  atomic.Int64
+	lastSeq atomic.Int64
+	// lastLag is how long after it was written the newest entry that
+	// Follow applied was applied, in nanoseconds.
+	lastLag  atomic.Int64
 	lastTime atomic.Int64 // µs
 }
 
@@ -391,6 +394,8 @@ type Stats struct {
 	// applied by Follow (0 before the first), LastChange that entry's time.
 	LastSeq    int64
 	LastChange time.Time
+	// LastLag is how long after it was written that entry was applied.
+	LastLag time.Duration
 }
 
 // Stats returns the cache's counters.
@@ -407,6 +412,7 @@ func (c *Cache) Stats() Stats {
 		sh.mu.RUnlock()
 	}
 	s.LastSeq = c.lastSeq.Load()
+	s.LastLag = time.Duration(c.lastLag.Load())
 	if us := c.lastTime.Load(); us != 0 {
 		s.LastChange = time.UnixMicro(us).UTC()
 	}

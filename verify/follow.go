@@ -103,6 +103,7 @@ func (c *Cache) catchUp(ctx context.Context, feed Feed, seq int64, batch int) (i
 			seq = ch.Seq
 			c.lastSeq.Store(seq)
 			c.lastTime.Store(ch.Time.UnixMicro())
+			c.lastLag.Store(int64(time.Since(ch.Time)))
 		}
 		if len(changes) < batch {
 			return seq, nil

@@ -84,17 +84,20 @@ func last4(display string) string {
 	return display[len(display)-4:]
 }
 
-// sourceLabel names where a token was minted.
-func sourceLabel(src string) string {
-	switch {
+// sourceLabel names where t was minted; an OAuth token by its client's
+// name and id ("OAuth: Claude Code (dcr_...)").
+func sourceLabel(t *keyward.Token) string {
+	switch src := t.Source; {
 	case src == keyward.SourceDashboard:
 		return "Dashboard"
 	case src == keyward.SourceCLI:
 		return "CLI"
 	case src == keyward.SourceAPI:
 		return "API"
+	case strings.HasPrefix(src, keyward.SourceOAuthPrefix) && t.SourceName != "":
+		return t.SourceName
 	case strings.HasPrefix(src, keyward.SourceOAuthPrefix):
-		return "OAuth: " + strings.TrimPrefix(src, keyward.SourceOAuthPrefix)
+		return keyward.SourceLabel(src, "")
 	}
 	return "Unknown"
 }

@@ -87,3 +87,21 @@ func TestLocalPath(t *testing.T) {
 		}
 	}
 }
+
+// Tokens name their source; an OAuth token its client by name and id.
+func TestSourceLabel(t *testing.T) {
+	for _, c := range []struct {
+		tok  keyward.Token
+		want string
+	}{
+		{keyward.Token{Source: keyward.SourceDashboard}, "Dashboard"},
+		{keyward.Token{Source: keyward.SourceCLI}, "CLI"},
+		{keyward.Token{Source: "oauth:dcr_abc", SourceName: "OAuth: Claude Code (dcr_abc)"}, "OAuth: Claude Code (dcr_abc)"},
+		{keyward.Token{Source: "oauth:dcr_abc"}, "OAuth: dcr_abc"},
+		{keyward.Token{Source: "elsewhere"}, "Unknown"},
+	} {
+		if got := sourceLabel(&c.tok); got != c.want {
+			t.Errorf("source %q: got %q, want %q", c.tok.Source, got, c.want)
+		}
+	}
+}

@@ -96,6 +96,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	}
 	// Other packages add their collectors to reg (Register, GaugeFunc).
 	reg := metrics.New()
+	if err := addServiceMetrics(reg, svc, rateLimits); err != nil {
+		ln.Close()
+		return err
+	}
 	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc), oauth.Options{Issuer: baseURL, Logger: log})
 	if err != nil {
 		ln.Close()

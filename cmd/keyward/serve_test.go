@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,20 @@ func TestServeInProcess(t *testing.T) {
 		resp.Body.Close()
 		if !strings.HasPrefix(resp.Header.Get("Content-Type"), c.ctype) {
 			t.Errorf("%s: Content-Type %q, want %s", c.path, resp.Header.Get("Content-Type"), c.ctype)
+		}
+	}
+
+	// /metrics has the verification cache's and the change feed's: the
+	// whoami above was a verification, answered by the cache.
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"keyward_verify_cache_hits_total", "keyward_verify_cache_misses_total 1", "keyward_verify_cache_entries", "keyward_change_feed_applied_seq", "keyward_change_feed_lag_seconds"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics: no %q", want)
 		}
 	}
 
