@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
-	"github.com/keyward/keyward/api"
 	"strings"
 
+	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
 	"github.com/spf13/cobra"
@@ -25,6 +25,7 @@ func (a *app) bootstrapCmd() *cobra.Command {
 		db           dbFlags
 		req          service.BootstrapRequest
 		passwordFile string
+		prompt       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bootstrap --email EMAIL --org NAME",
@@ -39,8 +40,17 @@ users it changes nothing and fails.`,
 			if strings.TrimSpace(req.Email) == "" || strings.TrimSpace(req.OrgName) == "" {
 				return usageError{fmt.Errorf("--email and --org are required")}
 			}
-			if passwordFile != "" {
+			switch {
+			case passwordFile != "" && prompt:
+				return usageError{fmt.Errorf("give --password-file or --password-prompt, not both")}
+			case passwordFile != "":
 				pw, err := a.readPasswordFile(passwordFile)
+				if err != nil {
+					return err
+				}
+				req.Password = pw
+			case prompt:
+				pw, err := a.promptPassword()
 				if err != nil {
 					return err
 				}
@@ -81,5 +91,6 @@ users it changes nothing and fails.`,
 	f.StringVar(&req.Name, "name", "", "the owner's name")
 	f.StringVar(&req.TokenName, "token-name", "", `the first token's name (default "bootstrap")`)
 	f.StringVar(&passwordFile, "password-file", "", `read the owner's dashboard password from this file ("-": stdin) instead of generating one`)
+	f.BoolVar(&prompt, "password-prompt", false, "ask for the owner's dashboard password on the terminal instead of generating one")
 	return cmd
 }

@@ -73,6 +73,29 @@ and token, readable by you only, for the API commands to use when neither
 	return cmd
 }
 
+// promptPassword asks for a new password twice on the terminal, never
+// echoed, and returns it when both agree.
+func (a *app) promptPassword() (string, error) {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usageError{errors.New("no terminal to prompt on: give the password with --password-file")}
+	}
+	var pw [2]string
+	for i, ask := range []string{"Owner's dashboard password: ", "Again: "} {
+		fmt.Fprint(a.stderr, ask)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the password: %w", err)
+		}
+		pw[i] = string(b)
+	}
+	if pw[0] != pw[1] {
+		return "", errors.New("the two passwords differ: nothing was changed")
+	}
+	return pw[0], nil
+}
+
 // readToken reads the token to log in with: all of stdin with
 // --with-token, else from a prompt on the terminal, never echoed.
 func (a *app) readToken(fromStdin bool) (string, error) {
