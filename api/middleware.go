@@ -55,32 +55,37 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// statusWriter remembers the status written through it.
-type statusWriter struct {
+// StatusWriter remembers the status and the body size written through
+// it, for the request logs of the API, the dashboard and MCP.
+type StatusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	// Status is the status written, 0 before the answer starts.
+	Status int
+	// Bytes counts the body's bytes written.
+	Bytes int
 }
 
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
+// WriteHeader records status and writes it.
+func (w *StatusWriter) WriteHeader(status int) {
+	if w.Status == 0 {
+		w.Status = status
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+// Write records a 200 if no status was written, and counts b.
+func (w *StatusWriter) Write(b []byte) (int, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
+	w.Bytes += n
 	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer (to
 // flush streamed answers).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // quietRoutes are the verification routes, asked on every request of the
 // guarded product (and logged by the proxy in front): their lines are
@@ -94,17 +99,17 @@ var quietRoutes = map[string]bool{"GET /v1/auth": true, "POST /v1/verify": true}
 func logRequests(s *server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		level := slog.LevelInfo
-		if quietRoutes[r.Pattern] && sw.status < http.StatusInternalServerError {
+		if quietRoutes[r.Pattern] && sw.Status < http.StatusInternalServerError {
 			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
 			slog.String("path", s.redactPath(r.URL.Path)),
-			slog.Int("status", sw.status),
-			slog.Int("bytes", sw.bytes),
+			slog.Int("status", sw.Status),
+			slog.Int("bytes", sw.Bytes),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("request_id", requestIDFrom(r.Context())))
 	})
@@ -133,7 +138,7 @@ func (s *server) redactPath(p string) string {
 // with the request id and stack.
 func recoverPanics(s *server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		defer func() {
 			v := recover()
 			if v == nil {
@@ -148,7 +153,7 @@ func recoverPanics(s *server, next http.Handler) http.Handler {
 				slog.String("path", s.redactPath(r.URL.Path)),
 				slog.String("panic", fmt.Sprint(v)),
 				slog.String("stack", string(debug.Stack())))
-			if sw.status == 0 {
+			if sw.Status == 0 {
 				s.error(sw, r, fmt.Errorf("panic: %v", v))
 			}
 		}()

@@ -116,12 +116,12 @@ func ParsePublicURL(s string) (*url.URL, error) {
 // ServeHTTP logs the request and serves it.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &api.StatusWriter{ResponseWriter: w}
 	h.root.ServeHTTP(sw, r)
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
-		slog.Int("status", sw.status),
+		slog.Int("status", sw.Status),
 		slog.Duration("duration", time.Since(start)))
 }
 
@@ -162,26 +162,3 @@ func (w warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 func (w warnOnly) WithGroup(name string) slog.Handler { return warnOnly{w.Handler.WithGroup(name)} }
-
-// statusWriter remembers the status written through it.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

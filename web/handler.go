@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/service"
 )
 
@@ -71,33 +72,13 @@ func NewHandler(svc *service.Service, opts Options) http.Handler {
 	return h
 }
 
-// statusWriter remembers the status written through it.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 // logRequests logs one line per page or form: method, path (a
 // set-password link's token hidden), status and duration. It never logs a
 // query, a cookie, a header or a form value.
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &api.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if strings.HasPrefix(r.URL.Path, "/static/") {
 			return
@@ -105,7 +86,7 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "dashboard",
 			slog.String("method", r.Method),
 			slog.String("path", redactPath(r.URL.Path)),
-			slog.Int("status", sw.status),
+			slog.Int("status", sw.Status),
 			slog.Duration("duration", time.Since(start)))
 	})
 }
