@@ -5,8 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +24,8 @@ import (
 
 // The OAuth tests run real OAuth clients against the real keyward binary:
 // the MCP TypeScript SDK's client completes the whole flow with its own
-// auth code. The consent is given through keyward's real sign-in and consent
+// auth code, and the MCP conformance suite checks the authorization
+// server. The consent is given through keyward's real sign-in and consent
 // forms, over HTTP, by the owner with the password 'keyward bootstrap'
 // printed: no test-only sign-in.
 
@@ -228,4 +234,283 @@ func (e *nodeEnv) api(t *testing.T, method, path string, want int, out any) {
 	if err := json.Unmarshal(body, out); err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
+}
+
+// browser is one person at a web browser: a cookie jar, and redirects
+// left for the caller to follow.
+type browser struct {
+	e      *nodeEnv
+	client *http.Client
+}
+
+func (e *nodeEnv) newBrowser(t *testing.T) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{e: e, client: &http.Client{
+		Jar:           jar,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// do sends a request (a form when form is not nil) and returns the status,
+// the Location header resolved against the request's URL, and the body.
+func (b *browser) do(t *testing.T, method, to string, form url.Values) (int, *url.URL, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, to, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", b.e.url)
+	}
+	res, err := b.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var loc *url.URL
+	if l := res.Header.Get("Location"); l != "" {
+		if loc, err = req.URL.Parse(l); err != nil {
+			t.Fatalf("%s %s: Location: %v", method, req.URL.Path, err)
+		}
+	}
+	return res.StatusCode, loc, string(raw)
+}
+
+// formFields returns the inputs of the form of page that posts to action,
+// as the browser would send them (radio buttons only when checked).
+func formFields(t *testing.T, page, action string) url.Values {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<form[^>]*action="` + regexp.QuoteMeta(action) + `"[^>]*>(.*?)</form>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form posting to %s on the page", action)
+	}
+	attr := func(tag, name string) string {
+		if a := regexp.MustCompile(`\b` + name + `="([^"]*)"`).FindStringSubmatch(tag); a != nil {
+			return html.UnescapeString(a[1])
+		}
+		return ""
+	}
+	v := url.Values{}
+	for _, tag := range regexp.MustCompile(`<input\b[^>]*>`).FindAllString(m[1], -1) {
+		name := attr(tag, "name")
+		if name == "" || attr(tag, "type") == "radio" && !strings.Contains(tag, " checked") {
+			continue
+		}
+		v.Add(name, attr(tag, "value"))
+	}
+	return v
+}
+
+// signInAndAllow follows an authorization request as the owner would in a
+// browser: sent to sign in, signs in with email and password through the
+// real form, comes back to the consent page and allows. It returns where
+// keyward sent the browser: the client's redirect URI with the answer.
+func (e *nodeEnv) signInAndAllow(t *testing.T, authURL string) *url.URL {
+	t.Helper()
+	b := e.newBrowser(t)
+	status, signin, _ := b.do(t, "GET", authURL, nil)
+	if status != http.StatusSeeOther || signin == nil || signin.Path != "/signin" || !strings.HasPrefix(signin.Query().Get("next"), "/oauth/authorize?") {
+		t.Fatalf("GET /oauth/authorize signed out: got %d to %v, want 303 to /signin?next=/oauth/authorize?...", status, e.redactOAuth(fmt.Sprint(signin)))
+	}
+	status, _, page := b.do(t, "GET", signin.String(), nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET /signin: got %d", status)
+	}
+	form := formFields(t, page, "/signin")
+	form.Set("email", "owner@example.com")
+	form.Set("password", e.password)
+	status, back, _ := b.do(t, "POST", e.url+"/signin", form)
+	if status != http.StatusSeeOther || back == nil || back.Path != "/oauth/authorize" {
+		t.Fatalf("POST /signin: got %d to %v, want 303 back to /oauth/authorize", status, e.redactOAuth(fmt.Sprint(back)))
+	}
+	status, _, page = b.do(t, "GET", back.String(), nil)
+	if status != http.StatusOK || !strings.Contains(page, "<h1>Allow ") {
+		t.Fatalf("GET /oauth/authorize signed in: got %d, want the consent page", status)
+	}
+	form = formFields(t, page, "/oauth/authorize")
+	if form.Get("csrf_token") == "" || form.Get("org_id") == "" {
+		t.Fatalf("the consent form: got fields %v, want csrf_token and org_id", slices.Sorted(func(yield func(string) bool) {
+			for k := range form {
+				if !yield(k) {
+					return
+				}
+			}
+		}))
+	}
+	form.Set("decision", "allow")
+	status, to, _ := b.do(t, "POST", e.url+"/oauth/authorize", form)
+	if status != http.StatusSeeOther || to == nil {
+		t.Fatalf("POST /oauth/authorize allow: got %d, want 303 to the client", status)
+	}
+	return to
+}
+
+// register registers a public client by dynamic registration and returns
+// its id.
+func (e *nodeEnv) register(t *testing.T, redirectURI string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"client_name": "MCP conformance suite", "redirect_uris": []string{redirectURI},
+		"grant_types": []string{"authorization_code"}, "response_types": []string{"code"}, "token_endpoint_auth_method": "none",
+	})
+	res, err := http.Post(e.url+"/oauth/register", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST /oauth/register: %v", err)
+	}
+	defer res.Body.Close()
+	var got struct {
+		ClientID string `json:"client_id"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&got); err != nil || res.StatusCode != http.StatusCreated || !strings.HasPrefix(got.ClientID, "dcr_") {
+		t.Fatalf("POST /oauth/register: got %d, client %q (%v)", res.StatusCode, got.ClientID, err)
+	}
+	return got.ClientID
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// conformanceAuthorization runs the conformance suite's authorization
+// server scenarios: the metadata endpoint, and the authorization code
+// grant. For the grant the suite prints an authorization URL for a person
+// to open and waits for the browser to come back to its callback server;
+// the test is that person, through keyward's real sign-in and consent
+// forms, and then brings the answer to the suite's callback.
+func (e *nodeEnv) conformanceAuthorization(t *testing.T) {
+	suite := filepath.Join(e.dir, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
+	type check struct{ ID, Status, ErrorMessage string }
+	readChecks := func(t *testing.T, outDir string, scenarios int) []check {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(outDir, "*", "checks.json"))
+		if len(files) != scenarios {
+			t.Fatalf("got %d checks.json files, want %d", len(files), scenarios)
+		}
+		var all []check
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var checks []check
+			if err := json.Unmarshal(b, &checks); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, checks...)
+		}
+		return all
+	}
+	assertChecks := func(t *testing.T, checks []check, want ...string) {
+		t.Helper()
+		var ids []string
+		for _, c := range checks {
+			ids = append(ids, c.ID)
+			if c.Status != "SUCCESS" {
+				t.Errorf("check %s: %s: %s", c.ID, c.Status, e.redactOAuth(c.ErrorMessage))
+			}
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, want) {
+			t.Errorf("checks: got %v, want %v", ids, want)
+		}
+		t.Logf("%d checks: %v", len(checks), ids)
+	}
+
+	t.Run("authorization-server-metadata-endpoint", func(t *testing.T) {
+		outDir := t.TempDir()
+		out, errOut, code := run(t, 2*time.Minute, []string{"NO_COLOR=1"}, e.node, suite, "authorization",
+			"--url", e.url, "--scenario", "authorization-server-metadata-endpoint", "-o", outDir)
+		if code != 0 {
+			t.Errorf("exit %d\n%s\n%s", code, e.redactOAuth(out), e.redactOAuth(errOut))
+		}
+		assertChecks(t, readChecks(t, outDir, 1), "authorization-server-metadata", "authorization-server-metadata-cimd")
+	})
+
+	t.Run("all/authorization-code-grant", func(t *testing.T) {
+		port := freePort(t)
+		callback := fmt.Sprintf("http://127.0.0.1:%d/callback", port)
+		clientID := e.register(t, callback)
+		outDir := t.TempDir()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		// Without --scenario the suite runs both scenarios in turn: the
+		// grant reads the authorization endpoint from the metadata one.
+		cmd := exec.CommandContext(ctx, e.node, suite, "authorization", "--url", e.url,
+			"--client-id", clientID, "--resource", e.url+"/mcp", "--port", fmt.Sprint(port), "-o", outDir)
+		cmd.Env = append(os.Environ(), "NO_COLOR=1")
+		var out, errOut syncBuffer
+		cmd.Stderr = &errOut
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("starting the conformance suite: %v", err)
+		}
+		authURLs := make(chan string, 1)
+		copied := make(chan struct{})
+		go func() {
+			defer close(copied)
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				line := sc.Text()
+				_, _ = out.Write([]byte(line + "\n"))
+				if strings.HasPrefix(line, e.url+"/oauth/authorize?") {
+					authURLs <- line
+				}
+			}
+		}()
+		wait := func() int {
+			<-copied
+			_ = cmd.Wait()
+			return cmd.ProcessState.ExitCode()
+		}
+		var authURL string
+		select {
+		case authURL = <-authURLs:
+		case <-copied:
+			code := wait()
+			t.Fatalf("the suite printed no authorization URL: exit %d\n%s\n%s", code, e.redactOAuth(out.String()), e.redactOAuth(errOut.String()))
+		case <-ctx.Done():
+			t.Fatalf("the suite printed no authorization URL within 2 minutes\n%s", e.redactOAuth(out.String()))
+		}
+		q, err := url.Parse(authURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := q.Query(); p.Get("client_id") != clientID || p.Get("code_challenge_method") != "S256" || p.Get("resource") != e.url+"/mcp" || p.Get("redirect_uri") != callback {
+			t.Errorf("the suite's authorization request: got %s", e.redactOAuth(authURL))
+		}
+
+		to := e.signInAndAllow(t, authURL)
+		if to.Scheme+"://"+to.Host+to.Path != callback || to.Query().Get("code") == "" || to.Query().Get("iss") != e.url {
+			t.Errorf("the redirect to the suite: got %s, want %s with code and iss", e.redactOAuth(to.String()), callback)
+		}
+		res, err := http.Get(to.String())
+		if err != nil {
+			t.Fatalf("bringing the answer to the suite's callback: %v", err)
+		}
+		_ = res.Body.Close()
+		if code := wait(); code != 0 {
+			t.Errorf("exit %d\n%s\n%s", code, e.redactOAuth(out.String()), e.redactOAuth(errOut.String()))
+		}
+		assertChecks(t, readChecks(t, outDir, 2), "authorization-code-grant", "authorization-server-metadata", "authorization-server-metadata-cimd")
+	})
 }

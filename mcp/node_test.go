@@ -54,6 +54,7 @@ func TestNodeClients(t *testing.T) {
 	t.Run("go-sdk", e.goSDK)
 	t.Run("conformance", e.conformance)
 	t.Run("oauth-typescript-sdk", e.oauthClient)
+	t.Run("conformance-authorization", e.conformanceAuthorization)
 }
 
 // run runs a program to its end with a time limit, and returns its
