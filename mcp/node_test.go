@@ -35,7 +35,9 @@ type nodeEnv struct {
 	url    string // keyward's base URL
 	owner  string
 	viewer string
-	logs   *syncBuffer
+	// password is the owner's dashboard password, for the OAuth consent.
+	password string
+	logs     *syncBuffer
 }
 
 func TestNodeClients(t *testing.T) {
@@ -51,6 +53,8 @@ func TestNodeClients(t *testing.T) {
 	t.Run("inspector-cli", e.inspectorCLI)
 	t.Run("go-sdk", e.goSDK)
 	t.Run("conformance", e.conformance)
+	t.Run("oauth-typescript-sdk", e.oauthClient)
+	t.Run("conformance-authorization", e.conformanceAuthorization)
 }
 
 // run runs a program to its end with a time limit, and returns its
@@ -76,7 +80,7 @@ func run(t *testing.T, timeout time.Duration, env []string, name string, args ..
 
 // redact removes the tokens of e from s, for test output.
 func (e *nodeEnv) redact(s string) string {
-	for _, tok := range []string{e.owner, e.viewer} {
+	for _, tok := range []string{e.owner, e.viewer, e.password} {
 		if tok != "" {
 			s = strings.ReplaceAll(s, tok, "[token]")
 		}
@@ -99,10 +103,14 @@ func (e *nodeEnv) start(t *testing.T) {
 		t.Helper()
 		out, errOut, code := run(t, time.Minute, env, bin, append(args, "--database-url", db, "-o", "json")...)
 		var v struct {
-			Secret string `json:"secret"`
+			Secret   string `json:"secret"`
+			Password string `json:"password"`
 		}
 		if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Secret == "" {
 			t.Fatalf("keyward %s: exit %d, %s", args[0], code, e.redact(errOut))
+		}
+		if v.Password != "" {
+			e.password = v.Password
 		}
 		return v.Secret
 	}
