@@ -19,6 +19,7 @@ import (
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/mcp"
 	"github.com/keyward/keyward/oauth"
 	"github.com/keyward/keyward/service"
 	"github.com/keyward/keyward/sqlite"
@@ -90,6 +91,9 @@ func newEnv(t *testing.T, configure ...func(*oauth.Options)) *env {
 	mux.Handle("/", api.NewServer(svc, api.Options{BaseURL: srv.URL}))
 	mux.Handle("/oauth/", oh)
 	mux.Handle("/.well-known/oauth-authorization-server", oh)
+	mcpH := mcp.NewHandler(svc, mcp.Options{PublicURL: srv.URL})
+	mux.Handle(mcp.Path, mcpH)
+	mux.Handle(mcp.MetadataPath+mcp.Path, mcpH)
 	mux.HandleFunc("POST /test/signin", sessions.signIn)
 	mux.HandleFunc("GET /test/signin", sessions.signInForm)
 	root = mux

@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -9,13 +10,15 @@ import (
 
 	"github.com/keyward/keyward/oauth"
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	mcpsdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
 
 // The official MCP Go SDK's client runs its whole authorization flow
 // against keyward, as an MCP client does on a 401 from /mcp: discovery,
 // registration (dynamic, or by metadata document), PKCE, resource and
-// iss checks, and the exchange; the token it gets works on the API.
+// iss checks, and the exchange; the token it gets works on the API, and
+// the SDK's MCP client calls keyward's tools at /mcp with it.
 func TestMCPSDKClient(t *testing.T) {
 	meta := newMetadataServer(t, "SDK by document")
 	e := newEnv(t, func(o *oauth.Options) {
@@ -88,6 +91,38 @@ func TestMCPSDKClient(t *testing.T) {
 			if name, _ := one["source_name"].(string); !strings.HasPrefix(name, tc.source) {
 				t.Errorf("the SDK's token: got source_name %q, want it to start with %q", name, tc.source)
 			}
+
+			// The SDK's MCP client calls keyward's tools with the token.
+			cs, err := mcpsdk.NewClient(&mcpsdk.Implementation{Name: "keyward-test", Version: "1"}, nil).Connect(e.ctx, &mcpsdk.StreamableClientTransport{
+				Endpoint:             e.mcp,
+				HTTPClient:           &http.Client{Transport: withBearer{token: tok.AccessToken}},
+				DisableStandaloneSSE: true,
+				MaxRetries:           -1,
+			}, nil)
+			if err != nil {
+				t.Fatalf("connecting to /mcp with the SDK's token: %v", err)
+			}
+			defer cs.Close()
+			res, err := cs.CallTool(e.ctx, &mcpsdk.CallToolParams{Name: "whoami"})
+			if err != nil || res.IsError {
+				t.Fatalf("whoami over MCP with the SDK's token: %v (tool error %t)", err, res != nil && res.IsError)
+			}
+			raw, _ := json.Marshal(res.StructuredContent)
+			var mw struct {
+				Token struct{ ID, Kind string } `json:"token"`
+			}
+			if err := json.Unmarshal(raw, &mw); err != nil || mw.Token.ID != wt["id"] || mw.Token.Kind != "oauth" {
+				t.Errorf("whoami over MCP: got token %+v (%v), want %v of kind oauth", mw.Token, err, wt["id"])
+			}
 		})
 	}
+}
+
+// withBearer adds an Authorization header to every request.
+type withBearer struct{ token string }
+
+func (b withBearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
 }
