@@ -34,6 +34,19 @@ const (
 	HeaderCode = "X-Keyward-Code"
 )
 
+// codeHeaders and zeroLength are header values shared by every answer of
+// GET /v1/auth; nothing changes them after they are set.
+var (
+	codeHeaders = func() map[service.VerifyCode][]string {
+		m := map[service.VerifyCode][]string{}
+		for _, c := range service.VerifyCodes {
+			m[c] = []string{string(c)}
+		}
+		return m
+	}()
+	zeroLength = []string{"0"}
+)
+
 // identityHeaders are the identity headers of a 200 from GET /v1/auth, in
 // the order forwardAuth fills them.
 var identityHeaders = [8]string{HeaderTokenID, HeaderKind, HeaderOrgID, HeaderOrgSlug, HeaderUserID, HeaderRole, HeaderAgentID, HeaderPermissions}
@@ -48,7 +61,7 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	v, code, err := s.admit(w, r)
 	if code != "" {
 		s.metrics.Verification("auth", string(code), time.Since(start))
-		w.Header().Set(HeaderCode, string(code))
+		w.Header()[HeaderCode] = codeHeaders[code]
 	}
 	if err != nil {
 		s.error(w, r, err)
@@ -68,7 +81,7 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// No body: the headers are what a proxy passes on.
-	h.Set("Content-Length", "0")
+	h["Content-Length"] = zeroLength
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
@@ -244,5 +245,15 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	if strings.Contains(body, pat.Token.ID) || strings.Contains(body, pat.Secret) {
 		t.Error("/metrics names a token")
+	}
+}
+
+// The identity headers are set without canonicalizing them, so their
+// names must be canonical already.
+func TestIdentityHeaderNamesCanonical(t *testing.T) {
+	for _, name := range []string{api.HeaderTokenID, api.HeaderKind, api.HeaderOrgID, api.HeaderOrgSlug, api.HeaderUserID, api.HeaderRole, api.HeaderAgentID, api.HeaderPermissions, api.HeaderCode} {
+		if got := http.CanonicalHeaderKey(name); got != name {
+			t.Errorf("got %q, want the canonical %q", name, got)
+		}
 	}
 }

@@ -62,6 +62,13 @@ const (
 	headerRetryAfter = "Retry-After"
 )
 
+// The canonical forms of the headers (as http.Header keys them).
+var (
+	canonLimit     = http.CanonicalHeaderKey(headerLimit)
+	canonRemaining = http.CanonicalHeaderKey(headerRemaining)
+	canonReset     = http.CanonicalHeaderKey(headerReset)
+)
+
 // unlimited reports whether path is for infrastructure (probes and
 // scrapers, which call often from one address) and so is neither counted
 // nor given rate limit headers.
@@ -210,10 +217,11 @@ func (rw *rateWriter) count(key string, limit int, who string) error {
 		}
 		return nil
 	}
+	// The header names are canonical, and one array holds the values:
+	// every answer carries them.
 	h := rw.Header()
-	h.Set(headerLimit, strconv.Itoa(res.Limit))
-	h.Set(headerRemaining, strconv.Itoa(res.Remaining))
-	h.Set(headerReset, strconv.FormatInt(ceilUnix(res.Reset), 10))
+	vals := [3]string{strconv.Itoa(res.Limit), strconv.Itoa(res.Remaining), strconv.FormatInt(ceilUnix(res.Reset), 10)}
+	h[canonLimit], h[canonRemaining], h[canonReset] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	if res.Allowed {
 		return nil
 	}
