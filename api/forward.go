@@ -92,17 +92,15 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 // has none.
 func (s *server) admit(w http.ResponseWriter, r *http.Request) (*service.Verdict, service.VerifyCode, error) {
 	method, uri := firstHeader(r.Header, originalMethodHeaders), firstHeader(r.Header, originalURIHeaders)
+	// The original URI is parsed once, for the query and the route policy.
+	var u *url.URL
 	if uri != "" {
-		u, err := url.Parse(uri)
-		if err != nil {
+		var err error
+		if u, err = url.Parse(uri); err != nil {
 			return nil, "", keyward.Errorf(keyward.EINVALID, "the original request's URI is not a URI")
 		}
 		if name, ok := tokenInQuery(u.RawQuery); ok {
-			return nil, "", &keyward.Error{
-				Code:    keyward.ETOKENINURL,
-				Message: fmt.Sprintf("a token in the query string (%q) is never accepted", name),
-				Detail:  "send it in the 'Authorization: Bearer <token>' or 'X-API-Key' header, and consider it exposed: revoke or regenerate it",
-			}
+			return nil, "", errTokenInURL(name)
 		}
 	}
 	raw, err := Credential(r.Header)
@@ -122,13 +120,10 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (*service.Verdict
 			}
 		}
 		method = strings.ToUpper(method)
-		rule, ok, err := s.policy.Match(method, uri)
-		if err != nil {
-			return nil, "", keyward.Errorf(keyward.EINVALID, "the original request's URI: %v", err)
-		}
+		clean := config.CleanURLPath(u)
+		rule, ok := s.policy.MatchPath(method, clean)
 		if !ok {
-			p, _ := config.CleanPath(uri)
-			return nil, service.VerifyForbidden, keyward.Errorf(keyward.EFORBIDDEN, "no route rule admits %s %s", method, s.redactPath(p))
+			return nil, service.VerifyForbidden, keyward.Errorf(keyward.EFORBIDDEN, "no route rule admits %s %s", method, s.redactPath(clean))
 		}
 		need = service.Need{Permission: rule.Permission, Kinds: rule.Kinds}
 	}

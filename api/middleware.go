@@ -189,15 +189,20 @@ var queryTokenParams = []string{"token", "access_token", "api_key", "key"}
 func refuseTokenInURL(s *server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if name, ok := tokenInQuery(r.URL.RawQuery); ok {
-			s.error(w, r, &keyward.Error{
-				Code:    keyward.ETOKENINURL,
-				Message: fmt.Sprintf("a token in the query string (%q) is never accepted", name),
-				Detail:  "send it in the 'Authorization: Bearer <token>' or 'X-API-Key' header, and consider it exposed: revoke or regenerate it",
-			})
+			s.error(w, r, errTokenInURL(name))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// errTokenInURL is the error for a token in the query parameter name.
+func errTokenInURL(name string) error {
+	return &keyward.Error{
+		Code:    keyward.ETOKENINURL,
+		Message: fmt.Sprintf("a token in the query string (%q) is never accepted", name),
+		Detail:  "send it in the 'Authorization: Bearer <token>' or 'X-API-Key' header, and consider it exposed: revoke or regenerate it",
+	}
 }
 
 // tokenInQuery reports whether the raw query has one of the token

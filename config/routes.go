@@ -78,6 +78,12 @@ func (p *RoutePolicy) Match(method, uri string) (*Rule, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	r, ok := p.MatchPath(method, clean)
+	return r, ok, nil
+}
+
+// MatchPath is Match for a path already cleaned (see CleanURLPath).
+func (p *RoutePolicy) MatchPath(method, clean string) (*Rule, bool) {
 	segs := splitPath(clean)
 	for i := range p.rules {
 		r := &p.rules[i]
@@ -85,10 +91,10 @@ func (p *RoutePolicy) Match(method, uri string) (*Rule, bool, error) {
 			continue
 		}
 		if matchSegs(r.segs, segs) {
-			return r, true, nil
+			return r, true
 		}
 	}
-	return nil, false, nil
+	return nil, false
 }
 
 // CleanPath returns the cleaned, unescaped path of a request target.
@@ -100,11 +106,16 @@ func CleanPath(uri string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("request target is not a URI")
 	}
+	return CleanURLPath(u), nil
+}
+
+// CleanURLPath returns the cleaned, unescaped path of u.
+func CleanURLPath(u *url.URL) string {
 	p := u.Path
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
-	return path.Clean(p), nil
+	return path.Clean(p)
 }
 
 func splitPath(p string) []string {
