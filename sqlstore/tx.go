@@ -79,3 +79,35 @@ func (q *query) clause() string {
 func in(col string, n int) string {
 	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
+
+// batchRows is the most rows one multi-row statement writes: 3 columns of
+// 500 rows stay far below the bound parameters either backend allows.
+const batchRows = 500
+
+// valuesList returns the rows of a VALUES list for n rows of the given
+// columns, "($1, $2), ($3, $4), ...": a column with a type is cast to it
+// (as a VALUES list in FROM gives its parameters no type of its own on
+// PostgreSQL), one with "" is left to the statement.
+func valuesList(n int, types ...string) string {
+	var b strings.Builder
+	k := 0
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j, t := range types {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			k++
+			p := "$" + strconv.Itoa(k)
+			if t != "" {
+				p = "CAST(" + p + " AS " + t + ")"
+			}
+			b.WriteString(p)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}

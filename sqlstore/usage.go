@@ -9,9 +9,9 @@ import (
 	"github.com/keyward/keyward"
 )
 
-// AddTokenUsage adds hourly use counts to what is stored, in one statement
-// per (token, hour). Counts of tokens that no longer exist are kept until
-// they are pruned.
+// AddTokenUsage adds hourly use counts to what is stored, a few hundred
+// (token, hour) rows per statement. Counts of tokens that no longer exist
+// are kept until they are pruned.
 func (tx *tx) AddTokenUsage(ctx context.Context, counts []keyward.UsageCount) (err error) {
 	defer wrap(&err, "AddTokenUsage(%d counts)", len(counts))
 	if len(counts) == 0 {
@@ -19,22 +19,34 @@ func (tx *tx) AddTokenUsage(ctx context.Context, counts []keyward.UsageCount) (e
 	}
 	// One order for every writer, so that concurrent batches on
 	// PostgreSQL take row locks in the same order and cannot deadlock.
-	counts = slices.Clone(counts)
+	// One statement may not write a row twice: counts of one (token,
+	// hour) are added up first.
+	counts = slices.DeleteFunc(slices.Clone(counts), func(c keyward.UsageCount) bool { return c.Count <= 0 })
+	for i := range counts {
+		counts[i].Hour = keyward.HourOf(counts[i].Hour)
+	}
 	slices.SortFunc(counts, func(a, b keyward.UsageCount) int {
 		return cmp.Or(cmp.Compare(a.TokenID, b.TokenID), a.Hour.Compare(b.Hour))
 	})
-	stmt, err := tx.tx.PrepareContext(ctx, `
-		INSERT INTO token_usage (token_id, hour, uses) VALUES ($1, $2, $3)
-		ON CONFLICT (token_id, hour) DO UPDATE SET uses = token_usage.uses + excluded.uses`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+	merged := counts[:0]
 	for _, c := range counts {
-		if c.Count <= 0 {
+		if n := len(merged); n > 0 && merged[n-1].TokenID == c.TokenID && merged[n-1].Hour.Equal(c.Hour) {
+			merged[n-1].Count += c.Count
 			continue
 		}
-		if _, err := stmt.ExecContext(ctx, c.TokenID, micros(keyward.HourOf(c.Hour)), c.Count); err != nil {
+		merged = append(merged, c)
+	}
+	counts = merged
+	for rows := range slices.Chunk(counts, batchRows) {
+		args := make([]any, 0, 3*len(rows))
+		for _, c := range rows {
+			args = append(args, c.TokenID, micros(c.Hour), c.Count)
+		}
+		_, err := tx.tx.ExecContext(ctx, `
+			INSERT INTO token_usage (token_id, hour, uses) VALUES `+valuesList(len(rows), "", "", "")+`
+			ON CONFLICT (token_id, hour) DO UPDATE SET uses = token_usage.uses + excluded.uses`,
+			args...)
+		if err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -107,6 +108,16 @@ func testTouchTokens(t *testing.T, s service.Store) {
 		keyward.TokenUse{TokenID: a.ID, At: at(40), IP: "2001:db8::4", Count: 1},
 	)
 	last(a, at(50), "2001:db8::5")
+	last(b, at(20), "192.0.2.20")
+	// A batch larger than one statement carries: uses of tokens that do
+	// not exist first (their ids sort before the real ones), then the
+	// real tokens' in a later statement.
+	var many []keyward.TokenUse
+	for i := range 1200 {
+		many = append(many, keyward.TokenUse{TokenID: fmt.Sprintf("aaa_%04d", i), At: at(60), IP: "192.0.2.60", Count: 1})
+	}
+	touch(append(many, keyward.TokenUse{TokenID: a.ID, At: at(60), IP: "192.0.2.61", Count: 1})...)
+	last(a, at(60), "192.0.2.61")
 	last(b, at(20), "192.0.2.20")
 	// Only last use changes.
 	want := storedToken(b)

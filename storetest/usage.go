@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -65,6 +66,18 @@ func testTokenUsage(t *testing.T, s service.Store) {
 		t.Fatalf("two tokens: got %v, want 3 counts", got)
 	}
 	same("both tokens, b's part", slices.DeleteFunc(slices.Clone(got), func(c keyward.UsageCount) bool { return c.TokenID != b.ID }), wantB)
+
+	// A batch larger than one statement carries.
+	var many []keyward.UsageCount
+	for i := range 1200 {
+		many = append(many, keyward.UsageCount{TokenID: fmt.Sprintf("aaa_%04d", i), Hour: hour(0), Count: 1})
+	}
+	add(append(many, keyward.UsageCount{TokenID: a.ID, Hour: hour(0), Count: 5})...)
+	want[1].Count += 5
+	same("token a after a large batch", find(hour(-100), a.ID), want)
+	if got := find(hour(-100), "aaa_0000", "aaa_1199"); len(got) != 2 || got[0].Count != 1 || got[1].Count != 1 {
+		t.Errorf("counts of the large batch's first and last ids: got %v, want one use each", got)
+	}
 
 	// Pruning drops old hours only.
 	var n int64
