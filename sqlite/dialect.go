@@ -20,6 +20,8 @@ var dialect = sqlstore.Dialect{
 	IsUniqueViolation:     isUniqueViolation,
 	IsForeignKeyViolation: isForeignKeyViolation,
 	IsRetryable:           isBusy,
+	Param:                 func(int) string { return "?" },
+	BatchRows:             1,
 }
 
 func code(err error) int {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strconv"
 )
 
 // Dialect is what differs between the SQL backends. The sqlite and
@@ -23,6 +24,20 @@ type Dialect struct {
 	// succeed if run again: a serialization failure, a deadlock, a busy
 	// database. Nil means never.
 	IsRetryable func(err error) bool
+
+	// Param, if set, is the placeholder of the i-th (from 1) bound
+	// parameter in the long VALUES lists of batched writes; nil means
+	// "$i". SQLite keeps named and numbered parameters in a list it
+	// searches one by one, as it parses and as the driver binds, which
+	// makes a statement of hundreds of them slow; plain "?" it does not
+	// list.
+	Param func(i int) string
+
+	// BatchRows, if set, is how many rows a batched write puts in one
+	// statement; 1 runs one prepared statement per row, which SQLite, in
+	// process and with no round trip to save, runs faster than statements
+	// of many rows.
+	BatchRows int
 
 	// LockChanges, if set, is run in a transaction before it appends to the
 	// change feed, and holds a lock until the transaction ends, so that
@@ -48,4 +63,12 @@ func (d *Dialect) foreignKeyViolation(err error) bool {
 
 func (d *Dialect) retryable(err error) bool {
 	return err != nil && d.IsRetryable != nil && d.IsRetryable(err)
+}
+
+// param is the placeholder of the i-th bound parameter of a batched write.
+func (d *Dialect) param(i int) string {
+	if d.Param != nil {
+		return d.Param(i)
+	}
+	return "$" + strconv.Itoa(i)
 }

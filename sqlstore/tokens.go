@@ -310,22 +310,16 @@ func (tx *tx) TouchTokens(ctx context.Context, uses []keyward.TokenUse) (err err
 		return cmp.Or(cmp.Compare(a.TokenID, b.TokenID), b.At.Compare(a.At))
 	})
 	uses = slices.CompactFunc(uses, func(a, b keyward.TokenUse) bool { return a.TokenID == b.TokenID })
-	// A few hundred rows per statement: one statement per token made the
-	// flush cost as much as the verifications it recorded.
-	for rows := range slices.Chunk(uses, batchRows) {
-		args := make([]any, 0, 3*len(rows))
-		for _, u := range rows {
-			args = append(args, u.TokenID, micros(u.At), u.IP)
-		}
-		// VALUES names its columns column1, column2, ... on both backends.
-		_, err := tx.tx.ExecContext(ctx, `
-			UPDATE tokens SET last_used_at = v.column2, last_used_ip = v.column3
-			FROM (VALUES `+valuesList(len(rows), "TEXT", "BIGINT", "TEXT")+`) AS v
-			WHERE tokens.id = v.column1 AND (tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2)`,
-			args...)
-		if err != nil {
-			return err
-		}
+	rows := make([][]any, len(uses))
+	for i, u := range uses {
+		rows[i] = []any{u.TokenID, micros(u.At), u.IP}
 	}
-	return nil
+	// VALUES names its columns column1, column2, ... on both backends.
+	return tx.writeRows(ctx, `
+		UPDATE tokens SET last_used_at = $2, last_used_ip = $3
+		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, `
+		UPDATE tokens SET last_used_at = v.column2, last_used_ip = v.column3
+		FROM (VALUES %s) AS v
+		WHERE tokens.id = v.column1 AND (tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2)`,
+		[]string{"TEXT", "BIGINT", "TEXT"}, rows)
 }

@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,15 +82,51 @@ func in(col string, n int) string {
 	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
 
-// batchRows is the most rows one multi-row statement writes: 3 columns of
-// 500 rows stay far below the bound parameters either backend allows.
+// batchRows is the most rows one multi-row statement writes where the
+// dialect sets no BatchRows: 3 columns of 500 rows stay far below the
+// bound parameters either backend allows.
 const batchRows = 500
+
+// writeRows writes rows, each a row of values of the columns types (see
+// valuesList): with many, a statement whose VALUES list is written %s,
+// several hundred rows at a time; or, where the dialect's BatchRows is 1,
+// with one, the same for one row with its own placeholders, prepared once
+// and run once per row.
+func (tx *tx) writeRows(ctx context.Context, one, many string, types []string, rows [][]any) error {
+	n := batchRows
+	if tx.d.BatchRows > 0 {
+		n = tx.d.BatchRows
+	}
+	if n == 1 {
+		prep, err := tx.tx.PrepareContext(ctx, one)
+		if err != nil {
+			return err
+		}
+		defer prep.Close()
+		for _, row := range rows {
+			if _, err := prep.ExecContext(ctx, row...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for chunk := range slices.Chunk(rows, n) {
+		args := make([]any, 0, len(types)*len(chunk))
+		for _, row := range chunk {
+			args = append(args, row...)
+		}
+		if _, err := tx.tx.ExecContext(ctx, fmt.Sprintf(many, tx.valuesList(len(chunk), types...)), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // valuesList returns the rows of a VALUES list for n rows of the given
 // columns, "($1, $2), ($3, $4), ...": a column with a type is cast to it
 // (as a VALUES list in FROM gives its parameters no type of its own on
 // PostgreSQL), one with "" is left to the statement.
-func valuesList(n int, types ...string) string {
+func (tx *tx) valuesList(n int, types ...string) string {
 	var b strings.Builder
 	k := 0
 	for i := range n {
@@ -101,7 +139,7 @@ func valuesList(n int, types ...string) string {
 				b.WriteString(", ")
 			}
 			k++
-			p := "$" + strconv.Itoa(k)
+			p := tx.d.param(k)
 			if t != "" {
 				p = "CAST(" + p + " AS " + t + ")"
 			}

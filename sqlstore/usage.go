@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -37,20 +38,15 @@ func (tx *tx) AddTokenUsage(ctx context.Context, counts []keyward.UsageCount) (e
 		merged = append(merged, c)
 	}
 	counts = merged
-	for rows := range slices.Chunk(counts, batchRows) {
-		args := make([]any, 0, 3*len(rows))
-		for _, c := range rows {
-			args = append(args, c.TokenID, micros(c.Hour), c.Count)
-		}
-		_, err := tx.tx.ExecContext(ctx, `
-			INSERT INTO token_usage (token_id, hour, uses) VALUES `+valuesList(len(rows), "", "", "")+`
-			ON CONFLICT (token_id, hour) DO UPDATE SET uses = token_usage.uses + excluded.uses`,
-			args...)
-		if err != nil {
-			return err
-		}
+	rows := make([][]any, len(counts))
+	for i, c := range counts {
+		rows[i] = []any{c.TokenID, micros(c.Hour), c.Count}
 	}
-	return nil
+	const upsert = `
+		INSERT INTO token_usage (token_id, hour, uses) VALUES %s
+		ON CONFLICT (token_id, hour) DO UPDATE SET uses = token_usage.uses + excluded.uses`
+	return tx.writeRows(ctx, fmt.Sprintf(upsert, "($1, $2, $3)"), upsert,
+		[]string{"", "", ""}, rows)
 }
 
 // FindTokenUsage returns the hourly counts of the given tokens from since
