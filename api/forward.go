@@ -17,7 +17,7 @@ import (
 // forward_auth and Traefik's ForwardAuth send X-Forwarded-*.
 var (
 	originalMethodHeaders = []string{"X-Original-Method", "X-Forwarded-Method"}
-	originalURIHeaders    = []string{"X-Original-URI", "X-Forwarded-Uri"}
+	originalURIHeaders    = []string{"X-Original-Uri", "X-Forwarded-Uri"} // canonical: X-Original-URI
 )
 
 // Identity headers of a 200 from GET /v1/auth, for the proxy to pass on.
@@ -30,12 +30,13 @@ const (
 	HeaderRole        = "X-Keyward-Role"
 	HeaderAgentID     = "X-Keyward-Agent-Id"
 	HeaderPermissions = "X-Keyward-Permissions"
-	// HeaderCode is the verdict's code on every answer of /v1/auth.
+	// HeaderCode is the verdict's code on every refusal of /v1/auth that
+	// reached one (a 200 is always VALID).
 	HeaderCode = "X-Keyward-Code"
 )
 
-// codeHeaders and zeroLength are header values shared by every answer of
-// GET /v1/auth; nothing changes them after they are set.
+// codeHeaders are header values shared by the refusals of GET /v1/auth;
+// nothing changes them after they are set.
 var (
 	codeHeaders = func() map[service.VerifyCode][]string {
 		m := map[service.VerifyCode][]string{}
@@ -44,7 +45,6 @@ var (
 		}
 		return m
 	}()
-	zeroLength = []string{"0"}
 )
 
 // identityHeaders are the identity headers of a 200 from GET /v1/auth, in
@@ -55,33 +55,32 @@ var identityHeaders = [8]string{HeaderTokenID, HeaderKind, HeaderOrgID, HeaderOr
 // holds: GET /v1/auth. It reads the original request's credential, method
 // and URI, applies the route policy, and answers 200 with the X-Keyward-*
 // identity headers and no body, or the error body with 401, 403 (or 400
-// for a token in the original URI, 429 when rate limited).
+// for a token in the original URI, 429 when rate limited) and the
+// verdict's code in X-Keyward-Code.
 func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	v, code, err := s.admit(w, r)
 	if code != "" {
 		s.metrics.Verification("auth", string(code), time.Since(start))
-		w.Header()[HeaderCode] = codeHeaders[code]
 	}
 	if err != nil {
+		if code != "" {
+			w.Header()[HeaderCode] = codeHeaders[code]
+		}
 		s.error(w, r, err)
 		return
 	}
 	// The keys are canonical already, and one array holds every value:
 	// this answer is given before every request of the guarded product.
-	c := v.Caller
-	vals := [8]string{c.Token.ID, string(c.Token.Kind), c.Org.ID, c.Org.Slug, "", string(c.Role), c.Token.AgentID, strings.Join(c.Permissions, ",")}
-	if c.User != nil {
-		vals[4] = c.User.ID
-	}
+	// It has no body; net/http sends its Content-Length of 0.
+	id, _ := v.Identity()
+	vals := [8]string{id.TokenID, string(id.Kind), id.OrgID, id.OrgSlug, id.UserID, string(id.Role), id.AgentID, id.Permissions}
 	h := w.Header()
 	for i, name := range identityHeaders {
 		if vals[i] != "" {
 			h[name] = vals[i : i+1 : i+1]
 		}
 	}
-	// No body: the headers are what a proxy passes on.
-	h["Content-Length"] = zeroLength
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -90,17 +89,18 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 // before its token is looked at has the code NOT_FOUND (no usable
 // credential) or FORBIDDEN (no route rule admits it); a malformed request
 // has none.
-func (s *server) admit(w http.ResponseWriter, r *http.Request) (*service.Verdict, service.VerifyCode, error) {
+func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict, service.VerifyCode, error) {
+	var none service.Verdict
 	method, uri := firstHeader(r.Header, originalMethodHeaders), firstHeader(r.Header, originalURIHeaders)
 	// The original URI is parsed once, for the query and the route policy.
 	var u *url.URL
 	if uri != "" {
 		var err error
 		if u, err = url.Parse(uri); err != nil {
-			return nil, "", keyward.Errorf(keyward.EINVALID, "the original request's URI is not a URI")
+			return none, "", keyward.Errorf(keyward.EINVALID, "the original request's URI is not a URI")
 		}
 		if name, ok := tokenInQuery(u.RawQuery); ok {
-			return nil, "", errTokenInURL(name)
+			return none, "", errTokenInURL(name)
 		}
 	}
 	raw, err := Credential(r.Header)
@@ -108,12 +108,12 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (*service.Verdict
 		w.Header().Set("WWW-Authenticate", challengeMissing)
 	}
 	if err != nil {
-		return nil, service.VerifyNotFound, err
+		return none, service.VerifyNotFound, err
 	}
 	var need service.Need
 	if s.policy != nil {
 		if method == "" || uri == "" {
-			return nil, "", &keyward.Error{
+			return none, "", &keyward.Error{
 				Code:    keyward.EINVALID,
 				Message: "the original request's method and URI are missing",
 				Detail:  "a route policy is configured: send X-Original-Method and X-Original-URI (nginx), or X-Forwarded-Method and X-Forwarded-Uri (Caddy, Traefik)",
@@ -123,31 +123,37 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (*service.Verdict
 		clean := config.CleanURLPath(u)
 		rule, ok := s.policy.MatchPath(method, clean)
 		if !ok {
-			return nil, service.VerifyForbidden, keyward.Errorf(keyward.EFORBIDDEN, "no route rule admits %s %s", method, s.redactPath(clean))
+			return none, service.VerifyForbidden, keyward.Errorf(keyward.EFORBIDDEN, "no route rule admits %s %s", method, s.redactPath(clean))
 		}
 		need = service.Need{Permission: rule.Permission, Kinds: rule.Kinds}
 	}
 	v, err := s.svc.Judge(r.Context(), raw, s.clientIP(r), r.UserAgent(), need)
 	if err != nil {
-		return nil, "", fmt.Errorf("forward auth: %w", err)
+		return none, "", fmt.Errorf("forward auth: %w", err)
 	}
 	// The original request counts against its token's budget when the
 	// token is accepted, against the client address otherwise.
+	rw := rateWriterOf(w, r)
 	if v.Valid() {
-		if _, lerr := s.countAuthentication(w, r, v.Caller, nil); lerr != nil {
+		id, _ := v.Identity()
+		if lerr := s.countToken(rw, id.TokenID, id.RateLimit); lerr != nil {
 			v.RateLimit(lerr.Error())
 			return v, v.Code, lerr
 		}
-	} else if _, lerr := s.countAuthentication(w, r, nil, v.Err()); keyward.ErrorCode(lerr) == keyward.ERATELIMITED {
+	} else if lerr := s.countFailure(rw); lerr != nil {
 		return v, v.Code, lerr
 	}
 	return v, v.Code, v.Err()
 }
 
+// firstHeader returns the first of the headers names (canonical already)
+// that is set.
 func firstHeader(h http.Header, names []string) string {
 	for _, n := range names {
-		if v := strings.TrimSpace(h.Get(n)); v != "" {
-			return v
+		if vs := h[n]; len(vs) > 0 {
+			if v := strings.TrimSpace(vs[0]); v != "" {
+				return v
+			}
 		}
 	}
 	return ""

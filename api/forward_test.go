@@ -56,11 +56,22 @@ func (e *env) auth(token, method, uri string, more ...header) *answer {
 	return e.do("GET", "/v1/auth", nil, hs...)
 }
 
-// wantAuth checks the status and the verdict's code of an /v1/auth answer.
+// wantAuth checks the status and the verdict's code of an /v1/auth answer:
+// a refusal carries its code, a 200 (always VALID) none, and no body.
 func (a *answer) wantAuth(t *testing.T, status int, code string) {
 	t.Helper()
-	if a.status != status || a.header.Get("X-Keyward-Code") != code {
-		t.Errorf("%s: got %d with code %q, want %d with %q; body %s", a.path, a.status, a.header.Get("X-Keyward-Code"), status, code, a.body)
+	want := code
+	if status == http.StatusOK {
+		want = ""
+		if code != "VALID" {
+			t.Fatalf("%s: a 200 is always VALID, not %s", a.path, code)
+		}
+		if len(a.body) != 0 || a.header.Get("Content-Length") != "0" {
+			t.Errorf("%s: 200 with Content-Length %q and body %q, want 0 and none", a.path, a.header.Get("Content-Length"), a.body)
+		}
+	}
+	if a.status != status || a.header.Get("X-Keyward-Code") != want {
+		t.Errorf("%s: got %d with code %q, want %d with %q; body %s", a.path, a.status, a.header.Get("X-Keyward-Code"), status, want, a.body)
 	}
 }
 
@@ -137,9 +148,7 @@ func TestAuthRoutePolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		a := e.auth(tt.token, tt.method, tt.uri)
-		if a.status != tt.status || a.header.Get("X-Keyward-Code") != tt.code {
-			t.Errorf("%s: got %d %q, want %d %q; body %s", tt.name, a.status, a.header.Get("X-Keyward-Code"), tt.status, tt.code, a.body)
-		}
+		a.wantAuth(t, tt.status, tt.code)
 		if tt.status != 200 && a.header.Get(api.HeaderTokenID) != "" {
 			t.Errorf("%s: a refusal carries identity headers", tt.name)
 		}

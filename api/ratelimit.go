@@ -135,39 +135,65 @@ func hasCredential(h http.Header) bool {
 // address otherwise. It returns the caller and error authentication gave,
 // or a rate_limited error when the budget is spent.
 func (s *server) countAuthentication(w http.ResponseWriter, r *http.Request, c *service.Caller, err error) (*service.Caller, error) {
-	rw, ok := w.(*rateWriter)
-	if !ok {
-		rw, _ = r.Context().Value(rateCtxKey{}).(*rateWriter)
-	}
-	if rw == nil || rw.counted {
-		return c, err
-	}
+	rw := rateWriterOf(w, r)
 	if err != nil {
-		if lerr := rw.countIP(); lerr != nil {
+		if lerr := s.countFailure(rw); lerr != nil {
 			return nil, lerr
 		}
 		return nil, err
 	}
 	if c.Token == nil {
-		rw.counted = true
+		if rw != nil {
+			rw.counted = true
+		}
 		return c, nil
 	}
-	if lerr := rw.count(tokenRateKey(c.Token), s.tokenRateLimit(c.Token), "this token"); lerr != nil {
+	if lerr := s.countToken(rw, c.Token.ID, c.Token.RateLimit); lerr != nil {
 		return nil, lerr
 	}
 	return c, nil
 }
 
-// tokenRateLimit is t's budget per window: its own, or the default.
-func (s *server) tokenRateLimit(t *keyward.Token) int {
-	if t.RateLimit > 0 {
-		return t.RateLimit
+// rateWriterOf returns the writer through which the request's rate limits
+// are counted; nil when it has none.
+func rateWriterOf(w http.ResponseWriter, r *http.Request) *rateWriter {
+	if rw, ok := w.(*rateWriter); ok {
+		return rw
+	}
+	rw, _ := r.Context().Value(rateCtxKey{}).(*rateWriter)
+	return rw
+}
+
+// countToken counts a request against the budget of the token with id,
+// whose own limit is own (0: the default), unless it has been counted.
+func (s *server) countToken(rw *rateWriter, id string, own int) error {
+	if rw == nil || rw.counted {
+		return nil
+	}
+	return rw.count(tokenRateKey(id), s.tokenRateLimit(own), "this token")
+}
+
+// countFailure counts a request whose credential failed against its
+// client address, unless it has been counted.
+func (s *server) countFailure(rw *rateWriter) error {
+	if rw == nil || rw.counted {
+		return nil
+	}
+	return rw.countIP()
+}
+
+// tokenRateLimit is a token's budget per window: own, its own, or the
+// default.
+func (s *server) tokenRateLimit(own int) int {
+	if own > 0 {
+		return own
 	}
 	return s.limits.Token
 }
 
-// tokenRateKey is the key of t's budget: its id, which regeneration keeps.
-func tokenRateKey(t *keyward.Token) string { return "token:" + t.ID }
+// tokenRateKey is the key of a token's budget: its id, which regeneration
+// keeps.
+func tokenRateKey(id string) string { return "token:" + id }
 
 // ipRateKey is the key of an address's budget: IPv4 addresses one by one,
 // IPv6 by /64, the block a single host is usually given.

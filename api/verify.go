@@ -27,9 +27,9 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request, c *service.Calle
 	if err != nil {
 		return err
 	}
-	s.limitVerdict(r, v)
+	s.limitVerdict(r, &v)
 	s.metrics.Verification("verify", string(v.Code), time.Since(start))
-	s.writeJSON(w, r, http.StatusOK, verificationOut(v))
+	s.writeJSON(w, r, http.StatusOK, verificationOut(&v))
 	return nil
 }
 
@@ -37,14 +37,18 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request, c *service.Calle
 // verifying key's own request was counted when it authenticated): a spent
 // budget makes it RATE_LIMITED.
 func (s *server) limitVerdict(r *http.Request, v *service.Verdict) {
-	if s.limits.Limiter == nil || !v.Valid() || v.Token == nil {
+	if s.limits.Limiter == nil || !v.Valid() {
 		return
 	}
-	limit := s.tokenRateLimit(v.Token)
+	id, ok := v.Identity()
+	if !ok {
+		return
+	}
+	limit := s.tokenRateLimit(id.RateLimit)
 	if limit <= 0 {
 		return
 	}
-	res, err := s.limits.Limiter.Allow(r.Context(), tokenRateKey(v.Token), limit, s.limits.window())
+	res, err := s.limits.Limiter.Allow(r.Context(), tokenRateKey(id.TokenID), limit, s.limits.window())
 	if err != nil || res.Allowed {
 		return
 	}
@@ -70,11 +74,11 @@ func verifyRequestIn(in client.VerifyRequest) (service.VerifyRequest, error) {
 // verificationOut is a verdict as the API shows it: never the secret.
 func verificationOut(v *service.Verdict) client.Verification {
 	out := client.Verification{Valid: v.Valid(), Code: string(v.Code), Message: v.Message, Permissions: []string{}}
-	if v.Token != nil {
-		t := TokenOut(v.Token)
+	if tok := v.Token(); tok != nil {
+		t := TokenOut(tok)
 		out.Token = &t
 	}
-	if c := v.Caller; c != nil {
+	if c := v.Caller(); c != nil {
 		out.Role = optString(string(c.Role))
 		out.Permissions = append(out.Permissions, c.Permissions...)
 	}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -27,7 +28,7 @@ type usageTracker struct {
 type pendingUse struct {
 	orgID, userID string
 	at            time.Time
-	ip            string
+	ip            netip.Addr // made a string only when written
 	count         int
 	first         bool
 	// hour and hourCount count the uses of the latest hour (its start);
@@ -78,7 +79,7 @@ func newUsageTracker(s *Service) *usageTracker {
 // record notes one use of token id (of org and user) at now from ip.
 // neverUsed says the token had no use recorded when it was read; a use
 // this node has already gathered is no first use, however old that read.
-func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time.Time, ip string) {
+func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time.Time, ip netip.Addr) {
 	u.mu.Lock()
 	p := u.pending[id]
 	if p == nil {
@@ -129,7 +130,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	var events []event
 	u.mu.Lock()
 	for id, p := range batch {
-		uses = append(uses, keyward.TokenUse{TokenID: id, At: p.at, IP: p.ip, Count: p.count})
+		uses = append(uses, keyward.TokenUse{TokenID: id, At: p.at, IP: addrString(p.ip), Count: p.count})
 		for h, n := range p.hours() {
 			counts = append(counts, keyward.UsageCount{TokenID: id, Hour: h, Count: n})
 		}
@@ -163,7 +164,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 			}
 		}
 		for _, e := range events {
-			c := &Caller{IP: e.p.ip}
+			c := &Caller{IP: addrString(e.p.ip)}
 			if e.p.userID != "" {
 				c.User = &keyward.User{ID: e.p.userID}
 			} else {

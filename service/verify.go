@@ -67,19 +67,23 @@ type Need struct {
 	OrgID string
 }
 
-// Verdict is the answer on a presented token.
+// Verdict is the answer on a presented token. It holds what the
+// verification cache said; Caller and Token build records from it on
+// demand, and Identity reads it without allocating, for the answer given
+// before every request of a guarded product.
 type Verdict struct {
 	Code VerifyCode
 	// Message says why, for people; it never holds the token.
 	Message string
-	// Caller is who the token acts as, when it is active (VALID,
-	// INSUFFICIENT_PERMISSIONS and FORBIDDEN for kind or scope).
-	Caller *Caller
-	// Token is the token when it exists (in the pinned org); nil for
-	// NOT_FOUND.
-	Token *keyward.Token
 
-	err error
+	cv verify.Verdict
+	// found: the token exists (in the pinned org); active: it acts as a
+	// caller (VALID, INSUFFICIENT_PERMISSIONS, RATE_LIMITED, and
+	// FORBIDDEN for kind or scope).
+	found, active bool
+	ip            netip.Addr
+	userAgent     string
+	err           error
 }
 
 // Valid reports whether the token passed.
@@ -95,26 +99,84 @@ func (v *Verdict) Err() error {
 	return v.err
 }
 
+// Caller returns who the token acts as, nil when it is not active. It
+// allocates a fresh Caller with a fresh copy of the token's record.
+func (v *Verdict) Caller() *Caller {
+	if !v.active {
+		return nil
+	}
+	return callerOf(&v.cv, v.ip, v.userAgent)
+}
+
+// Token returns a fresh copy of the token's record when it exists (in the
+// pinned org); nil for NOT_FOUND.
+func (v *Verdict) Token() *keyward.Token {
+	if !v.found {
+		return nil
+	}
+	return v.cv.Token()
+}
+
+// Identity is who an active token acts as, in the strings a reverse proxy
+// passes on. Its strings are shared with the verification cache.
+type Identity struct {
+	TokenID string
+	Kind    keyward.Kind
+	OrgID   string
+	OrgSlug string
+	// UserID is the owner of a personal token; "" for org credentials.
+	UserID string
+	// Role is the role in force; "" for agent and probe tokens.
+	Role    keyward.Role
+	AgentID string
+	// Permissions is what the token may do now, comma-separated.
+	Permissions string
+	// RateLimit is the token's own hourly budget; 0 means the default.
+	RateLimit int
+}
+
+// Identity returns who the token acts as, without allocating; ok is
+// false when it is not active.
+func (v *Verdict) Identity() (id Identity, ok bool) {
+	if !v.active {
+		return id, false
+	}
+	cv := &v.cv
+	org := cv.Org()
+	return Identity{
+		TokenID:     cv.TokenID(),
+		Kind:        cv.Kind,
+		OrgID:       org.ID,
+		OrgSlug:     org.Slug,
+		UserID:      cv.UserID(),
+		Role:        cv.Role,
+		AgentID:     cv.AgentID(),
+		Permissions: cv.PermissionList,
+		RateLimit:   cv.RateLimit(),
+	}, true
+}
+
 // Judge verifies the token raw presented from ip for need: the one place
 // where a verdict is reached, for /v1/verify and /v1/auth alike. It asks
 // this node's verification cache (so the verification counts as a use of
 // a valid token), then checks the org, kind, permission and scopes.
 // Refusals are verdicts; the error is only for a failure to reach one.
-func (s *Service) Judge(ctx context.Context, raw string, ip netip.Addr, userAgent string, need Need) (*Verdict, error) {
+func (s *Service) Judge(ctx context.Context, raw string, ip netip.Addr, userAgent string, need Need) (Verdict, error) {
 	cv, err := s.Verdict(ctx, raw, ip, userAgent)
 	if err != nil {
 		if code := keyward.ErrorCode(err); code == keyward.EINTERNAL || code == keyward.EUNAVAILABLE {
-			return nil, err
+			return Verdict{}, err
 		}
 		// A string that is not a token of this installation.
-		return &Verdict{Code: VerifyNotFound, Message: keyward.ErrorMessage(err), err: err}, nil
+		return Verdict{Code: VerifyNotFound, Message: keyward.ErrorMessage(err), err: err}, nil
 	}
 	if !cv.Found() || (need.OrgID != "" && cv.OrgID() != need.OrgID) {
 		// Unknown, or another org's: the same answer, whatever its state.
-		return &Verdict{Code: VerifyNotFound, Message: "invalid token", err: keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")}, nil
+		return Verdict{Code: VerifyNotFound, Message: "invalid token", err: errInvalidToken}, nil
 	}
+	v := Verdict{cv: cv, found: true, ip: ip, userAgent: userAgent}
 	if err := verdictError(&cv); err != nil {
-		v := &Verdict{Message: keyward.ErrorMessage(err), err: err, Token: cv.Token()}
+		v.Message, v.err = keyward.ErrorMessage(err), err
 		switch cv.Code {
 		case verify.Revoked:
 			v.Code = VerifyRevoked
@@ -130,21 +192,22 @@ func (s *Service) Judge(ctx context.Context, raw string, ip netip.Addr, userAgen
 		}
 		return v, nil
 	}
-	c := callerOf(&cv, ip, userAgent)
-	v := &Verdict{Caller: c, Token: c.Token}
-	t := c.Token
+	v.active = true
 	switch {
-	case len(need.Kinds) > 0 && !slices.Contains(need.Kinds, t.Kind):
-		v.refuse(VerifyForbidden, keyward.EFORBIDDEN, fmt.Sprintf("%s tokens are not admitted here", t.Kind))
-	case need.Permission != "" && !c.Permissions.Has(need.Permission):
+	case len(need.Kinds) > 0 && !slices.Contains(need.Kinds, cv.Kind):
+		v.refuse(VerifyForbidden, keyward.EFORBIDDEN, fmt.Sprintf("%s tokens are not admitted here", cv.Kind))
+	case need.Permission != "" && !cv.Permissions.Has(need.Permission):
 		v.refuse(VerifyInsufficientPermissions, keyward.EFORBIDDEN, "missing permission "+need.Permission)
-	case need.Entity != nil && len(t.Scopes) > 0 && !scopesAllow(t.Scopes, need.Entity):
+	case need.Entity != nil && !cv.ScopeAllows(need.Entity.Type, need.Entity.ID, need.Entity.Operation):
 		v.refuse(VerifyForbidden, keyward.EFORBIDDEN, fmt.Sprintf("the token's scopes do not allow %s on %s %s", need.Entity.Operation, need.Entity.Type, need.Entity.ID))
 	default:
 		v.Code, v.Message = VerifyValid, "valid"
 	}
 	return v, nil
 }
+
+// errInvalidToken is the refusal of a string that is no token here.
+var errInvalidToken = keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")
 
 // RateLimit turns the verdict into RATE_LIMITED: the token has spent its
 // budget. The rate limits are counted by the caller of Judge or Verify.
@@ -154,15 +217,6 @@ func (v *Verdict) RateLimit(msg string) {
 
 func (v *Verdict) refuse(code VerifyCode, errCode, msg string) {
 	v.Code, v.Message, v.err = code, msg, &keyward.Error{Code: errCode, Message: msg}
-}
-
-func scopesAllow(scopes []keyward.Scope, e *Entity) bool {
-	for _, sc := range scopes {
-		if sc.Allows(e.Type, e.ID, e.Operation) {
-			return true
-		}
-	}
-	return false
 }
 
 // VerifyRequest is what a resource server asks of /v1/verify.
@@ -186,28 +240,28 @@ type VerifyRequest struct {
 //
 // Returns EFORBIDDEN when the caller is not such a key, EINVALID for a
 // missing token, an unknown permission or a malformed entity.
-func (s *Service) Verify(ctx context.Context, c *Caller, req VerifyRequest) (*Verdict, error) {
+func (s *Service) Verify(ctx context.Context, c *Caller, req VerifyRequest) (Verdict, error) {
 	if c.Token == nil || c.Token.Kind != keyward.KindAPIKey {
-		return nil, &keyward.Error{Code: keyward.EFORBIDDEN, Message: "only an org API key may verify tokens", Detail: "create one with tokens:verify under /v1/orgs/{org}/keys"}
+		return Verdict{}, &keyward.Error{Code: keyward.EFORBIDDEN, Message: "only an org API key may verify tokens", Detail: "create one with tokens:verify under /v1/orgs/{org}/keys"}
 	}
 	if err := c.require(keyward.PermTokensVerify); err != nil {
-		return nil, err
+		return Verdict{}, err
 	}
 	if strings.TrimSpace(req.Token) == "" {
-		return nil, invalid("token is required")
+		return Verdict{}, invalid("token is required")
 	}
 	if req.Permission != "" && !s.perms.Known(req.Permission) {
-		return nil, invalid("unknown permission %q", req.Permission)
+		return Verdict{}, invalid("unknown permission %q", req.Permission)
 	}
 	if e := req.Entity; e != nil {
 		if !keyward.ValidIdentifier(e.Type) {
-			return nil, invalid("entity.entity_type %q must be 1 to 64 of a-z, 0-9, '_', '-', '.'", e.Type)
+			return Verdict{}, invalid("entity.entity_type %q must be 1 to 64 of a-z, 0-9, '_', '-', '.'", e.Type)
 		}
 		if e.ID == "" || len(e.ID) > maxEntityLen || strings.ContainsFunc(e.ID, isControl) {
-			return nil, invalid("entity.entity_id must be an id of 1 to %d characters", maxEntityLen)
+			return Verdict{}, invalid("entity.entity_id must be an id of 1 to %d characters", maxEntityLen)
 		}
 		if !slices.Contains(keyward.Operations, e.Operation) {
-			return nil, invalid("unknown entity.operation %q: want one of %s", e.Operation, strings.Join(keyward.Operations, " "))
+			return Verdict{}, invalid("unknown entity.operation %q: want one of %s", e.Operation, strings.Join(keyward.Operations, " "))
 		}
 	}
 	ip := req.IP

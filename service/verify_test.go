@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ func TestJudgeAndVerify(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		owner := e.auth(e.boot.Secret)
 		ip := netip.MustParseAddr("192.0.2.1")
-		judge := func(what, secret string, need service.Need, want service.VerifyCode) *service.Verdict {
+		judge := func(what, secret string, need service.Need, want service.VerifyCode) service.Verdict {
 			t.Helper()
 			v, err := e.svc.Judge(e.ctx, secret, ip, "test", need)
 			if err != nil {
@@ -36,8 +37,17 @@ func TestJudgeAndVerify(t *testing.T) {
 		}
 		pat := mint(service.Personal, service.TokenRequest{Name: "p", Scopes: []service.ScopeRequest{{EntityType: "monitor", EntityID: "m1", Operations: []string{"read"}}}})
 		v := judge("valid", pat, service.Need{Permission: "monitors:write"}, service.VerifyValid)
-		if v.Caller == nil || v.Caller.Role != keyward.RoleOwner || v.Token == nil {
-			t.Errorf("valid: got caller %+v", v.Caller)
+		c := v.Caller()
+		if c == nil || c.Role != keyward.RoleOwner || v.Token() == nil || c.Token.ID != v.Token().ID {
+			t.Fatalf("valid: got caller %+v", c)
+		}
+		// The identity a reverse proxy is given is the caller's.
+		wantID := service.Identity{
+			TokenID: c.Token.ID, Kind: keyward.KindPAT, OrgID: c.Org.ID, OrgSlug: c.Org.Slug, UserID: c.User.ID,
+			Role: keyward.RoleOwner, Permissions: strings.Join(c.Permissions, ","),
+		}
+		if id, ok := v.Identity(); !ok || id != wantID || !strings.Contains(id.Permissions, "monitors:write,") {
+			t.Errorf("valid: got identity %+v (%v), want %+v", id, ok, wantID)
 		}
 		judge("kind not admitted", pat, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}}, service.VerifyForbidden)
 		judge("outside scopes", pat, service.Need{Entity: &service.Entity{Type: "monitor", ID: "m2", Operation: "read"}}, service.VerifyForbidden)
@@ -45,7 +55,10 @@ func TestJudgeAndVerify(t *testing.T) {
 		judge("malformed", "kw_pat_nope", service.Need{}, service.VerifyNotFound)
 		agent := mint(service.OrgKeys, service.TokenRequest{Kind: keyward.KindAgent, Name: "a", AgentID: "a1"})
 		judge("agent lacks product permissions", agent, service.Need{Permission: "monitors:read"}, service.VerifyInsufficientPermissions)
-		judge("agent admitted", agent, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}, Permission: "agent:heartbeat"}, service.VerifyValid)
+		v = judge("agent admitted", agent, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}, Permission: "agent:heartbeat"}, service.VerifyValid)
+		if id, ok := v.Identity(); !ok || id.AgentID != "a1" || id.Kind != keyward.KindAgent || id.UserID != "" || id.Role != "" || id.Permissions == "" {
+			t.Errorf("agent: got identity %+v (%v)", id, ok)
+		}
 		fenced := mint(service.Personal, service.TokenRequest{Name: "f", AllowedCIDRs: []string{"10.0.0.0/8"}})
 		judge("outside the allowlist", fenced, service.Need{}, service.VerifyIPNotAllowed)
 
@@ -57,8 +70,11 @@ func TestJudgeAndVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		v = judge("revoked", secret, service.Need{}, service.VerifyRevoked)
-		if code(v.Err()) != keyward.EUNAUTHORIZED || v.Token == nil || v.Token.ID != tok.ID {
-			t.Errorf("revoked: got error %v and token %v", v.Err(), v.Token)
+		if code(v.Err()) != keyward.EUNAUTHORIZED || v.Token() == nil || v.Token().ID != tok.ID || v.Caller() != nil {
+			t.Errorf("revoked: got error %v, token %v, caller %v", v.Err(), v.Token(), v.Caller())
+		}
+		if id, ok := v.Identity(); ok {
+			t.Errorf("revoked: got identity %+v", id)
 		}
 		member := e.member("kim@example.com", "acme", keyward.RoleMember)
 		if _, err := e.svc.SuspendMember(e.ctx, owner, "kim@example.com", true); err != nil {
@@ -75,7 +91,7 @@ func TestJudgeAndVerify(t *testing.T) {
 			t.Errorf("a PAT verifies: got %v, want forbidden", err)
 		}
 		if v, err := e.svc.Verify(e.ctx, key, service.VerifyRequest{Token: pat, IP: ip}); err != nil || !v.Valid() {
-			t.Errorf("key verifies: got %v, %v", v, err)
+			t.Errorf("key verifies: got %v, %v", v.Code, err)
 		}
 		if _, err := e.svc.AdminCreateOrg(e.ctx, "Globex", "globex", "owner@example.com"); err != nil {
 			t.Fatal(err)
@@ -84,8 +100,8 @@ func TestJudgeAndVerify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, err := e.svc.Verify(e.ctx, key, service.VerifyRequest{Token: foreign, IP: ip}); err != nil || v.Code != service.VerifyNotFound || v.Token != nil {
-			t.Errorf("another org's token: got %+v, %v; want NOT_FOUND without the token", v, err)
+		if v, err := e.svc.Verify(e.ctx, key, service.VerifyRequest{Token: foreign, IP: ip}); err != nil || v.Code != service.VerifyNotFound || v.Token() != nil || v.Caller() != nil {
+			t.Errorf("another org's token: got %s, %v; want NOT_FOUND without the token", v.Code, err)
 		}
 		e.clock.Add(2 * time.Hour)
 		judge("expired", short, service.Need{}, service.VerifyExpired)

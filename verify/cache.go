@@ -82,7 +82,7 @@ type Cache struct {
 	statesMu sync.Mutex
 	orgs     map[string]*orgState
 	members  map[string]*memberState
-	interned map[internKey]*keyward.Permissions
+	interned map[internKey]*permSet
 
 	// The feed position: the newest entry applied from the feed.
 	lastSeq atomic.Int64
@@ -111,7 +111,7 @@ func New(format *keyward.TokenFormat, perms *keyward.PermissionModel, loader Loa
 	if opts.LoadTimeout <= 0 {
 		opts.LoadTimeout = 10 * time.Second
 	}
-	c := &Cache{format: format, perms: perms, loader: loader, opts: opts, interned: map[internKey]*keyward.Permissions{}}
+	c := &Cache{format: format, perms: perms, loader: loader, opts: opts, interned: map[internKey]*permSet{}}
 	c.reset()
 	return c
 }
@@ -306,12 +306,11 @@ func (c *Cache) insert(h keyward.Hash, r *Record, m mark) *entry {
 
 // internLocked returns the shared permission set of kind with role. The
 // caller holds statesMu.
-func (c *Cache) internLocked(k keyward.Kind, r keyward.Role) *keyward.Permissions {
+func (c *Cache) internLocked(k keyward.Kind, r keyward.Role) *permSet {
 	key := internKey{k, r}
 	p := c.interned[key]
 	if p == nil {
-		ps := c.perms.ForKind(k, r)
-		p = &ps
+		p = newPermSet(c.perms.ForKind(k, r))
 		c.interned[key] = p
 	}
 	return p

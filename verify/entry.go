@@ -2,6 +2,7 @@ package verify
 
 import (
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +58,7 @@ type entry struct {
 	member *memberState // nil for org credentials
 	// perms is the effective permission set, shared between entries where
 	// it is a role's or kind's own.
-	perms *keyward.Permissions
+	perms *permSet
 	extra *extra
 
 	// text holds the token's strings end to end; ends[i] is where field i
@@ -99,6 +100,17 @@ const (
 	// twice).
 	flagCreatorIsOwner = 1 << iota
 )
+
+// permSet is an effective permission set and the same joined with
+// commas, as GET /v1/auth answers it.
+type permSet struct {
+	list   keyward.Permissions
+	joined string
+}
+
+func newPermSet(p keyward.Permissions) *permSet {
+	return &permSet{list: p, joined: strings.Join(p, ",")}
+}
 
 // extra holds what few tokens have.
 type extra struct {
@@ -155,7 +167,7 @@ func (e *entry) verdict(v *Verdict, now int64, ip netip.Addr) {
 	v.Kind = keyward.Kinds[e.kind]
 	v.Role = roles[e.role]
 	if e.perms != nil {
-		v.Permissions = *e.perms
+		v.Permissions, v.PermissionList = e.perms.list, e.perms.joined
 	}
 	v.Code = e.code
 	switch {
@@ -191,7 +203,7 @@ func ipAllowed(cidrs []netip.Prefix, ip netip.Addr) bool {
 // newEntry builds an entry from a storage read, with fresh states that
 // the cache may swap for shared ones. perms interns the effective
 // permission sets.
-func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern func(keyward.Kind, keyward.Role) *keyward.Permissions) *entry {
+func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern func(keyward.Kind, keyward.Role) *permSet) *entry {
 	t := r.Token
 	e := &entry{
 		hash:       h,
@@ -257,8 +269,7 @@ func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern 
 	if t.Permissions == nil {
 		e.perms = intern(t.Kind, role)
 	} else {
-		p := model.ForKind(t.Kind, role).Intersect(t.Permissions)
-		e.perms = &p
+		e.perms = newPermSet(model.ForKind(t.Kind, role).Intersect(t.Permissions))
 	}
 	if x.subset != nil || len(x.scopes) > 0 || len(x.cidrs) > 0 || x.agentID != "" || x.familyID != "" ||
 		x.supersededBy != "" || x.revokedAt != 0 || x.revokedBy != "" || x.revokeReason != "" || x.blocked != "" {

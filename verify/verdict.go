@@ -79,6 +79,8 @@ type Verdict struct {
 	// permissions narrowed by its permission subset. Shared: do not
 	// change it.
 	Permissions keyward.Permissions
+	// PermissionList is Permissions joined with commas.
+	PermissionList string
 
 	e *entry
 }
@@ -129,6 +131,14 @@ func (v *Verdict) User() *keyward.User {
 		return nil
 	}
 	return v.e.member.user
+}
+
+// AgentID returns the agent an agent token acts for; "" otherwise.
+func (v *Verdict) AgentID() string {
+	if v.e == nil || v.e.extra == nil {
+		return ""
+	}
+	return v.e.extra.agentID
 }
 
 // ExpiresAt returns when the token expires; the zero time when it does
