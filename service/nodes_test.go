@@ -346,8 +346,8 @@ func testFallenBehindPrune(t *testing.T, node func(o nodeOptions) *service.Servi
 	cut.Store(false)
 
 	c.eventually("token revoked while b was cut off, refused on b", func() bool { return c.code(b, secret) == keyward.EUNAUTHORIZED })
-	if s := b.VerifyStats(); s.LastSeq <= last {
-		t.Errorf("b's position: got %d, want past %d", s.LastSeq, last)
+	if s := b.VerifyStats(); s.LastSeq <= last || s.PrunedResets != 1 {
+		t.Errorf("b's stats: got position %d and %d pruned resets, want past %d and 1", s.LastSeq, s.PrunedResets, last)
 	}
 
 	// b follows on from its new position.

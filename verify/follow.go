@@ -121,6 +121,7 @@ func (c *Cache) catchUp(ctx context.Context, feed Feed, opts FollowOptions, seq 
 			opts.Logger.Warn("missed change-feed entries that were pruned; emptying the verification cache",
 				"err", err, "position", seq, "new_position", last)
 			c.Reset()
+			c.prunedResets.Add(1)
 			seq = last
 			c.lastSeq.Store(seq)
 			continue

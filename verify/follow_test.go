@@ -211,8 +211,8 @@ func TestFollowPruned(t *testing.T) {
 	feed.append(&keyward.Change{Kind: keyward.ChangePolicy, OrgID: "org_old"})
 	wake <- struct{}{}
 	waitSeq(2)
-	if s := f.cache.Stats(); s.Entries != 2 {
-		t.Fatalf("after a prune up to the position: got %d entries, want the 2 cached", s.Entries)
+	if s := f.cache.Stats(); s.Entries != 2 || s.PrunedResets != 0 {
+		t.Fatalf("after a prune up to the position: got %d entries and %d resets, want the 2 cached and none", s.Entries, s.PrunedResets)
 	}
 
 	// Cut off, the follower misses a revocation and more, all pruned.
@@ -231,8 +231,8 @@ func TestFollowPruned(t *testing.T) {
 	}
 	feed.setFailing(false)
 	waitSeq(6)
-	if s := f.cache.Stats(); s.Entries != 0 {
-		t.Fatalf("after missing pruned entries: got %d entries, want an emptied cache", s.Entries)
+	if s := f.cache.Stats(); s.Entries != 0 || s.PrunedResets != 1 {
+		t.Fatalf("after missing pruned entries: got %d entries and %d resets, want an emptied cache and 1", s.Entries, s.PrunedResets)
 	}
 	if v := f.verify(t, secret, netip.Addr{}); v.Code != verify.Revoked {
 		t.Fatalf("token revoked in the pruned gap: got %v, want Revoked", v.Code)
