@@ -109,13 +109,16 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		ln.Close()
 		return err
 	}
-	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc), oauth.Options{Issuer: baseURL, Logger: log})
+	// The OAuth endpoints and failed authentication on /mcp are counted
+	// per client address, as the API counts requests without a token.
+	addrLimit := api.NewAddressLimiter(rateLimits, cfg.TrustedProxies, log)
+	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc), oauth.Options{Issuer: baseURL, Logger: log, RateLimit: addrLimit})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	root := rootHandler(mounts{
-		mcp:   mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Version: buildVersion(), Logger: log}),
+		mcp:   mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Version: buildVersion(), Logger: log, RateLimit: addrLimit}),
 		oauth: oauthH,
 		web:   web.NewHandler(svc, web.Options{Logger: log, BaseURL: publicURL}),
 		api: api.NewServer(svc, api.Options{
