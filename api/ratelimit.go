@@ -198,10 +198,8 @@ func (rw *rateWriter) countIP() error {
 	return rw.count(ipRateKey(rw.s.clientIP(rw.r)), rw.s.limits.IP, "this address without a valid token")
 }
 
-// count counts the request against key's budget of limit per window and
-// sets the rate limit headers. It returns a rate_limited error when the
-// budget is spent. A limiter failure lets the request through, logged:
-// rate limits guard the API, they must not stop it.
+// count marks the request counted and counts it against key's budget of
+// limit per window (see countRequest).
 func (rw *rateWriter) count(key string, limit int, who string) error {
 	rw.counted = true
 	return countRequest(rw.r, rw.Header(), rw.s.limits.Limiter, key, limit, rw.s.limits.window(), who, rw.s.log)
