@@ -6,19 +6,31 @@ import (
 	"strings"
 )
 
-// clientIP is the address of the client that sent r. It is the socket's
-// peer, unless that peer is a trusted proxy: then it is the right-most
-// address of X-Forwarded-For that is not a trusted proxy (the one the
-// nearest trusted proxy saw), or X-Real-IP when there is no
-// X-Forwarded-For. A client can write anything into the left of
+// clientIP is the address of the client that sent r (see ClientIP).
+func (s *server) clientIP(r *http.Request) netip.Addr { return ClientIP(r, s.proxies) }
+
+// ClientIP is the address of the client that sent r. It is the socket's
+// peer, unless that peer is in one of the trusted proxies' networks: then
+// it is the right-most address of X-Forwarded-For that is not a trusted
+// proxy (the one the nearest trusted proxy saw), or X-Real-IP when there
+// is no X-Forwarded-For. A client can write anything into the left of
 // X-Forwarded-For, so nothing left of the first untrusted address counts.
-func (s *server) clientIP(r *http.Request) netip.Addr {
+// The zero Addr means the peer's address could not be read.
+func ClientIP(r *http.Request, trustedProxies []netip.Prefix) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return netip.Addr{}
 	}
+	trusted := func(a netip.Addr) bool {
+		for _, p := range trustedProxies {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
 	peer := ap.Addr().Unmap()
-	if !s.trusted(peer) {
+	if !trusted(peer) {
 		return peer
 	}
 	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
@@ -32,7 +44,7 @@ func (s *server) clientIP(r *http.Request) netip.Addr {
 				return peer
 			}
 			a = a.Unmap()
-			if !s.trusted(a) {
+			if !trusted(a) {
 				return a
 			}
 			peer = a
@@ -45,13 +57,4 @@ func (s *server) clientIP(r *http.Request) netip.Addr {
 		}
 	}
 	return peer
-}
-
-func (s *server) trusted(a netip.Addr) bool {
-	for _, p := range s.proxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }

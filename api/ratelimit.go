@@ -224,28 +224,34 @@ func (rw *rateWriter) countIP() error {
 	return rw.count(ipRateKey(rw.s.clientIP(rw.r)), rw.s.limits.IP, "this address without a valid token")
 }
 
-// count counts the request against key's budget of limit per window and
-// sets the rate limit headers. It returns a rate_limited error when the
-// budget is spent. A limiter failure lets the request through, logged:
-// rate limits guard the API, they must not stop it.
+// count marks the request counted and counts it against key's budget of
+// limit per window (see countRequest).
 func (rw *rateWriter) count(key string, limit int, who string) error {
 	rw.counted = true
-	if limit <= 0 {
+	return countRequest(rw.r, rw.Header(), rw.s.limits.Limiter, key, limit, rw.s.limits.window(), who, rw.s.log)
+}
+
+// countRequest counts r against key's budget of limit per window and sets
+// the rate limit headers in h. It returns a rate_limited error, with
+// Retry-After set, when the budget is spent. A limiter failure lets the
+// request through, logged: rate limits guard the service, they must not
+// stop it.
+func countRequest(r *http.Request, h http.Header, l Limiter, key string, limit int, window time.Duration, who string, log *slog.Logger) error {
+	if limit <= 0 || l == nil {
 		return nil
 	}
-	window := rw.s.limits.window()
-	res, err := rw.s.limits.Limiter.Allow(rw.r.Context(), key, limit, window)
+	res, err := l.Allow(r.Context(), key, limit, window)
 	if err != nil {
-		if rw.r.Context().Err() == nil {
-			rw.s.log.LogAttrs(rw.r.Context(), slog.LevelWarn, "rate limit not checked",
-				slog.String("request_id", requestIDFrom(rw.r.Context())),
+		if r.Context().Err() == nil {
+			log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit not checked",
+				slog.String("request_id", requestIDFrom(r.Context())),
+				slog.String("path", r.URL.Path),
 				slog.String("err", err.Error()))
 		}
 		return nil
 	}
 	// The header names are canonical, and one array holds the values:
 	// every answer carries them.
-	h := rw.Header()
 	vals := [3]string{strconv.Itoa(res.Limit), strconv.Itoa(res.Remaining), strconv.FormatInt(ceilUnix(res.Reset), 10)}
 	h[canonLimit], h[canonRemaining], h[canonReset] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	if res.Allowed {

@@ -48,6 +48,10 @@ type Options struct {
 	// own MCP URL, the only resource its authorization server issues
 	// tokens for.
 	Audience func(t *keyward.Token) string
+	// RateLimit, when set, counts each request whose credential is
+	// missing or refused (a 401) against its client address, and answers
+	// 429 once that budget is spent; nil leaves them unlimited.
+	RateLimit *api.AddressLimiter
 }
 
 // handler serves /mcp and the protected resource metadata.
@@ -57,6 +61,7 @@ type handler struct {
 	public  *url.URL // nil: from each request
 	aud     func(t *keyward.Token) string
 	version string
+	limiter *api.AddressLimiter
 	mux     *http.ServeMux
 	root    http.Handler // mux behind the security headers
 	sdk     http.Handler
@@ -67,7 +72,7 @@ type handler struct {
 // panics if opts.PublicURL is not an absolute http or https URL without a
 // query; serve checks the flag before.
 func NewHandler(svc *service.Service, opts Options) http.Handler {
-	h := &handler{svc: svc, log: opts.Logger, aud: opts.Audience, version: opts.Version}
+	h := &handler{svc: svc, log: opts.Logger, aud: opts.Audience, version: opts.Version, limiter: opts.RateLimit}
 	if h.version == "" {
 		h.version = "dev"
 	}

@@ -50,6 +50,12 @@ func (h *handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 	}
 	msgs := parseMessages(body)
 	c, err := h.authenticate(r)
+	if keyward.ErrorCode(err) == keyward.EUNAUTHORIZED {
+		// A failed authentication counts against the client's address.
+		if lerr := h.limiter.Allow(w, r, "mcp-auth"); lerr != nil {
+			err = lerr
+		}
+	}
 	if err != nil {
 		h.unauthorized(w, r, msgs, err)
 		return

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/service"
 )
 
@@ -42,6 +43,11 @@ type Options struct {
 	// Logger receives internal errors; never a code, verifier or token.
 	// Nil discards.
 	Logger *slog.Logger
+	// RateLimit, when set, counts every request to the authorization,
+	// token, registration and revocation endpoints against its client
+	// address (a budget for each of authorize, token and revoke, and
+	// register); nil leaves them unlimited.
+	RateLimit *api.AddressLimiter
 }
 
 // handler is the authorization server.
@@ -53,6 +59,7 @@ type handler struct {
 	secure   bool // the issuer is https: cookies are Secure
 	log      *slog.Logger
 	fetcher  *metadataFetcher
+	limiter  *api.AddressLimiter
 	mux      *http.ServeMux
 }
 
@@ -76,6 +83,7 @@ func NewHandler(svc *service.Service, sessions Sessions, opts Options) (http.Han
 		resource: opts.MCPResource,
 		secure:   u.Scheme == "https",
 		log:      opts.Logger,
+		limiter:  opts.RateLimit,
 	}
 	if h.resource == "" {
 		h.resource = h.issuer + "/mcp"
@@ -87,13 +95,13 @@ func NewHandler(svc *service.Service, sessions Sessions, opts Options) (http.Han
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", cors(h.metadata))
 	mux.HandleFunc("OPTIONS /.well-known/oauth-authorization-server", cors(nil))
-	mux.HandleFunc("GET /oauth/authorize", h.authorize)
-	mux.HandleFunc("POST /oauth/authorize", h.decide)
-	mux.HandleFunc("POST /oauth/token", cors(h.token))
+	mux.HandleFunc("GET /oauth/authorize", h.limit("oauth-authorize", true, h.authorize))
+	mux.HandleFunc("POST /oauth/authorize", h.limit("oauth-authorize", true, h.decide))
+	mux.HandleFunc("POST /oauth/token", cors(h.limit("oauth-token", false, h.token)))
 	mux.HandleFunc("OPTIONS /oauth/token", cors(nil))
-	mux.HandleFunc("POST /oauth/register", cors(h.register))
+	mux.HandleFunc("POST /oauth/register", cors(h.limit("oauth-register", false, h.register)))
 	mux.HandleFunc("OPTIONS /oauth/register", cors(nil))
-	mux.HandleFunc("POST /oauth/revoke", cors(h.revoke))
+	mux.HandleFunc("POST /oauth/revoke", cors(h.limit("oauth-token", false, h.revoke)))
 	mux.HandleFunc("OPTIONS /oauth/revoke", cors(nil))
 	h.mux = mux
 	return h, nil
@@ -105,12 +113,45 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// slowDown is the error code of a 429 from the JSON endpoints. RFC 6749
+// names none for a rate limit; RFC 8628 names "slow_down" for a client
+// that asks the token endpoint too often, and clients that know it back
+// off.
+const slowDown = "slow_down"
+
+// limit counts each request of fn against the budget of its client
+// address in bucket. A spent budget answers 429 with Retry-After: the
+// error page on the authorization endpoint, which a person's browser
+// shows, and an RFC 6749 error body of slow_down on the JSON endpoints.
+func (h *handler) limit(bucket string, page bool, fn http.HandlerFunc) http.HandlerFunc {
+	if h.limiter == nil {
+		return fn
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := h.limiter.Allow(w, r, bucket)
+		if err == nil {
+			fn(w, r)
+			return
+		}
+		desc := keyward.ErrorMessage(err)
+		if d := keyward.ErrorDetail(err); d != "" {
+			desc += ": " + d
+		}
+		if page {
+			h.errorPage(w, &pageError{status: http.StatusTooManyRequests, message: desc})
+			return
+		}
+		writeJSON(w, http.StatusTooManyRequests, oauthError{Error: slowDown, Description: desc})
+	}
+}
+
 // cors lets browser-based clients call the JSON endpoints: they carry no
 // cookie and no ambient authority, so any origin may. A nil fn answers a
 // preflight.
 func cors(fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Expose-Headers", "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset")
 		if fn == nil {
 			w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
 			w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Authorization, MCP-Protocol-Version")

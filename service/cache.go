@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/keyward/keyward"
@@ -73,13 +74,27 @@ func (r storeReader) LastSeq(ctx context.Context) (int64, error) {
 	return seq, err
 }
 
-// Changes returns the change-feed entries after seq, oldest first.
+// Changes returns the change-feed entries after seq, oldest first, or
+// an error wrapping verify.ErrPruned if entries after seq were pruned.
+// The pruned sequence number is read after the entries: a prune that
+// deleted one of them before they were read has raised it by then, even
+// where the read is no snapshot.
 func (r storeReader) Changes(ctx context.Context, after int64, limit int) ([]*keyward.Change, error) {
 	var out []*keyward.Change
 	err := r.store.View(ctx, func(tx Tx) error {
 		var err error
-		out, err = tx.FindChanges(ctx, after, limit)
-		return err
+		if out, err = tx.FindChanges(ctx, after, limit); err != nil {
+			return err
+		}
+		pruned, err := tx.PrunedChangeSeq(ctx)
+		if err != nil {
+			return err
+		}
+		if after < pruned {
+			out = nil
+			return fmt.Errorf("entries after %d pruned through %d: %w", after, pruned, verify.ErrPruned)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -202,11 +203,46 @@ func (c *cluster) member(email string, role keyward.Role) string {
 	return secret
 }
 
+// nodeOptions change a test node: its service's options, and a switch
+// that cuts it off from the database, as a network partition would.
+type nodeOptions struct {
+	svc service.Options
+	cut *atomic.Bool
+	// store, if set, receives the node's store.
+	store *service.Store
+}
+
+// cutStore is a store that fails while cut is set.
+type cutStore struct {
+	service.Store
+	cut *atomic.Bool
+}
+
+func (s cutStore) View(ctx context.Context, fn func(tx service.Tx) error) error {
+	if s.cut.Load() {
+		return errors.New("cut off from the database")
+	}
+	return s.Store.View(ctx, fn)
+}
+
+func (s cutStore) Update(ctx context.Context, fn func(tx service.Tx) error) error {
+	if s.cut.Load() {
+		return errors.New("cut off from the database")
+	}
+	return s.Store.Update(ctx, fn)
+}
+
 // newService returns a service over store that follows the change feed
 // until the test ends, woken by wake (if not nil) and polling every poll.
-func newService(t *testing.T, store service.Store, wake <-chan struct{}, poll time.Duration) *service.Service {
+func newService(t *testing.T, store service.Store, wake <-chan struct{}, poll time.Duration, o nodeOptions) *service.Service {
 	t.Helper()
-	svc, err := service.New(store, service.Options{})
+	if o.store != nil {
+		*o.store = store
+	}
+	if o.cut != nil {
+		store = cutStore{store, o.cut}
+	}
+	svc, err := service.New(store, o.svc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +258,7 @@ func newService(t *testing.T, store service.Store, wake <-chan struct{}, poll ti
 // postgresNode opens a node on the PostgreSQL database at url that
 // listens for notifications as `keyward serve` does, with a poll of poll
 // as its safety net.
-func postgresNode(t *testing.T, url string, poll time.Duration) *service.Service {
+func postgresNode(t *testing.T, url string, poll time.Duration, o nodeOptions) *service.Service {
 	t.Helper()
 	store, err := postgres.Open(t.Context(), url)
 	if err != nil {
@@ -234,29 +270,108 @@ func postgresNode(t *testing.T, url string, poll time.Duration) *service.Service
 	listening := make(chan struct{})
 	go func() { defer close(listening); postgres.Listen(ctx, url, wake, nil) }()
 	t.Cleanup(func() { cancel(); <-listening })
-	return newService(t, store, wake, poll)
+	return newService(t, store, wake, poll, o)
 }
 
-func sqliteNode(t *testing.T, path string) *service.Service {
+func sqliteNode(t *testing.T, path string, o nodeOptions) *service.Service {
 	t.Helper()
 	store, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return newService(t, store, nil, 100*time.Millisecond)
+	return newService(t, store, nil, 100*time.Millisecond, o)
 }
 
 func TestTwoNodesPostgres(t *testing.T) {
 	url := testenv.PostgresURL(t)
-	c := newCluster(t, postgresNode(t, url, time.Minute), postgresNode(t, url, time.Minute))
+	c := newCluster(t, postgresNode(t, url, time.Minute, nodeOptions{}), postgresNode(t, url, time.Minute, nodeOptions{}))
 	testTwoNodes(t, c)
 }
 
 func TestTwoNodesSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
-	c := newCluster(t, sqliteNode(t, path), sqliteNode(t, path))
+	c := newCluster(t, sqliteNode(t, path, nodeOptions{}), sqliteNode(t, path, nodeOptions{}))
 	testTwoNodes(t, c)
+}
+
+// testFallenBehindPrune cuts node b off the database while a revokes a
+// token b has cached and prunes every entry of the feed. When b is back,
+// its follower finds that it missed pruned entries: b must refuse the
+// token rather than answer from its cache, and go on following.
+func testFallenBehindPrune(t *testing.T, node func(o nodeOptions) *service.Service) {
+	var shift atomic.Int64 // how far a's clock runs ahead
+	var store service.Store
+	a := node(nodeOptions{svc: service.Options{Now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }}, store: &store})
+	var cut atomic.Bool
+	b := node(nodeOptions{cut: &cut})
+	c := newCluster(t, a, b)
+
+	tok, secret, err := a.CreateToken(c.ctx, c.owner, service.Personal, service.TokenRequest{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b caches the token once it has applied the entry of its creation,
+	// which would evict it.
+	var last int64
+	err = store.View(c.ctx, func(tx service.Tx) error {
+		var err error
+		last, err = tx.LastChangeSeq(c.ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.eventually("b has read the feed", func() bool { return b.VerifyStats().LastSeq >= last })
+	if got := c.code(b, secret); got != "" {
+		t.Fatalf("new token on b: got %q, want valid", got)
+	}
+
+	cut.Store(true)
+	if _, err := a.RevokeToken(c.ctx, c.owner, service.Personal, tok.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.code(b, secret); got != "" {
+		t.Fatalf("revoked token on b while cut off: got %q, want the valid answer b still has cached", got)
+	}
+	shift.Store(int64(service.DefaultChangeRetention + time.Hour))
+	n, err := a.PruneChanges(c.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("PruneChanges a day later: got 0 deleted, want every entry")
+	}
+	shift.Store(0)
+	cut.Store(false)
+
+	c.eventually("token revoked while b was cut off, refused on b", func() bool { return c.code(b, secret) == keyward.EUNAUTHORIZED })
+	if s := b.VerifyStats(); s.LastSeq <= last || s.PrunedResets != 1 {
+		t.Errorf("b's stats: got position %d and %d pruned resets, want past %d and 1", s.LastSeq, s.PrunedResets, last)
+	}
+
+	// b follows on from its new position.
+	tok, secret, err = a.CreateToken(c.ctx, c.owner, service.Personal, service.TokenRequest{Name: "after"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.code(b, secret); got != "" {
+		t.Fatalf("token minted after the prune, on b: got %q, want valid", got)
+	}
+	if _, err := a.RevokeToken(c.ctx, c.owner, service.Personal, tok.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c.eventually("token revoked after the prune, refused on b", func() bool { return c.code(b, secret) == keyward.EUNAUTHORIZED })
+}
+
+func TestFallenBehindPrunePostgres(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	testFallenBehindPrune(t, func(o nodeOptions) *service.Service { return postgresNode(t, url, 100*time.Millisecond, o) })
+}
+
+func TestFallenBehindPruneSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	testFallenBehindPrune(t, func(o nodeOptions) *service.Service { return sqliteNode(t, path, o) })
 }
 
 // revocations mints n tokens on a, has b cache each of them, then revokes
@@ -339,7 +454,7 @@ func TestRevocationPropagationPostgres(t *testing.T) {
 		t.Skip("1,000 revocations: skipped with -short")
 	}
 	url := testenv.PostgresURL(t)
-	c := newCluster(t, postgresNode(t, url, time.Minute), postgresNode(t, url, time.Minute))
+	c := newCluster(t, postgresNode(t, url, time.Minute, nodeOptions{}), postgresNode(t, url, time.Minute, nodeOptions{}))
 	logLatencies(t, "PostgreSQL", c.revocations(1000, nil))
 }
 
@@ -350,7 +465,7 @@ func TestRevocationPropagationSQLite(t *testing.T) {
 		t.Skip("revocations: skipped with -short")
 	}
 	path := filepath.Join(t.TempDir(), "k.db")
-	c := newCluster(t, sqliteNode(t, path), sqliteNode(t, path))
+	c := newCluster(t, sqliteNode(t, path, nodeOptions{}), sqliteNode(t, path, nodeOptions{}))
 	logLatencies(t, "SQLite", c.revocations(100, nil))
 }
 
@@ -360,7 +475,7 @@ func TestRevocationPropagationSQLite(t *testing.T) {
 // on the second node.
 func TestListenerCutPostgres(t *testing.T) {
 	url := testenv.PostgresURL(t)
-	c := newCluster(t, postgresNode(t, url, time.Minute), postgresNode(t, url, time.Minute))
+	c := newCluster(t, postgresNode(t, url, time.Minute, nodeOptions{}), postgresNode(t, url, time.Minute, nodeOptions{}))
 	admin, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)

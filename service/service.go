@@ -32,6 +32,11 @@ type Options struct {
 	// has a limit of its own; an own limit above it needs apikeys:manage.
 	// 0 leaves own limits unchecked.
 	TokenRateLimit int
+	// ChangeRetention is how long change-feed entries are kept; 0 means
+	// DefaultChangeRetention, and less than MinChangeRetention is refused.
+	// A node cut off from the database for longer empties its
+	// verification cache when it comes back.
+	ChangeRetention time.Duration
 }
 
 // Service is keyward's use cases over one Store.
@@ -44,6 +49,8 @@ type Service struct {
 	usage  *usageTracker
 	// rateLimit is Options.TokenRateLimit.
 	rateLimit int
+	// changeRetention is Options.ChangeRetention, or its default.
+	changeRetention time.Duration
 	// cache answers Authenticate; update and Follow keep it true.
 	cache *verify.Cache
 
@@ -65,6 +72,13 @@ func New(store Store, opts Options) (*Service, error) {
 		s.now = time.Now
 	}
 	s.rateLimit = opts.TokenRateLimit
+	switch s.changeRetention = opts.ChangeRetention; {
+	case s.changeRetention == 0:
+		s.changeRetention = DefaultChangeRetention
+	case s.changeRetention < MinChangeRetention:
+		return nil, keyward.Errorf(keyward.EINVALID, "change-feed retention %s is too short: want at least %s",
+			keyward.FormatDuration(opts.ChangeRetention), keyward.FormatDuration(MinChangeRetention))
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -79,12 +93,14 @@ func New(store Store, opts Options) (*Service, error) {
 // under steady use; last-used times shown lag by at most this much.
 const DefaultUsageFlushInterval = 5 * time.Second
 
-// Start runs the background work (writing gathered usage) until ctx ends.
+// Start runs the background work until ctx ends: writing gathered usage
+// every interval, and pruning the change feed about every minute.
 func (s *Service) Start(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultUsageFlushInterval
 	}
 	go s.usage.run(ctx, interval)
+	go s.pruneChanges(ctx)
 }
 
 // Close writes what usage is still gathered in memory.

@@ -138,8 +138,18 @@ type Tx interface {
 	// limit of them.
 	FindChanges(ctx context.Context, after int64, limit int) ([]*keyward.Change, error)
 	// LastChangeSeq returns the sequence number of the newest entry, 0
-	// when there is none.
+	// when there never was one; when every entry has been pruned, the
+	// highest pruned one.
 	LastChangeSeq(ctx context.Context) (int64, error)
+	// PrunedChangeSeq returns the highest sequence number PruneChanges
+	// deleted, 0 before the first prune. A follower whose position is
+	// below it has missed entries.
+	PrunedChangeSeq(ctx context.Context) (int64, error)
+	// PruneChanges deletes the oldest entries, at most limit of them, up
+	// to the first one written at or after before; raises the pruned
+	// sequence number to the last one it deleted; and returns how many it
+	// deleted. Every entry left is newer than the pruned sequence number.
+	PruneChanges(ctx context.Context, before time.Time, limit int) (int64, error)
 
 	// CreateSession stores a new dashboard session. Returns ECONFLICT if
 	// its hash exists.

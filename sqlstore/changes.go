@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/keyward/keyward"
 )
@@ -54,9 +55,70 @@ func (tx *tx) FindChanges(ctx context.Context, after int64, limit int) (_ []*key
 }
 
 // LastChangeSeq returns the sequence number of the newest entry, 0 when the
-// feed is empty.
+// feed never had one. When every entry has been pruned it is the highest
+// pruned one, so that a follower starting there does not count what was
+// pruned as missed.
 func (tx *tx) LastChangeSeq(ctx context.Context) (seq int64, err error) {
 	defer wrap(&err, "LastChangeSeq")
-	err = tx.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq)
+	err = tx.tx.QueryRowContext(ctx, `
+		SELECT COALESCE(MAX(seq), 0) FROM (
+			SELECT MAX(seq) AS seq FROM changes
+			UNION ALL SELECT seq FROM changes_pruned
+		) AS last`).Scan(&seq)
 	return seq, err
+}
+
+// PrunedChangeSeq returns the highest sequence number pruned from the
+// feed, 0 before the first prune.
+func (tx *tx) PrunedChangeSeq(ctx context.Context) (seq int64, err error) {
+	defer wrap(&err, "PrunedChangeSeq")
+	err = tx.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes_pruned`).Scan(&seq)
+	return seq, err
+}
+
+// PruneChanges deletes the oldest entries, at most limit of them, up to
+// the first one written at or after before, raises the pruned sequence
+// number to the last one deleted, and returns how many it deleted. Only a
+// run of the oldest entries is deleted, so every entry left is newer than
+// the pruned sequence number, even where nodes' clocks disagree on times.
+func (tx *tx) PruneChanges(ctx context.Context, before time.Time, limit int) (_ int64, err error) {
+	defer wrap(&err, "PruneChanges(%d)", limit)
+	if limit <= 0 {
+		return 0, nil
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT seq, time FROM changes ORDER BY seq LIMIT $1`, limit)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var through int64
+	for rows.Next() {
+		var seq, at int64
+		if err := rows.Scan(&seq, &at); err != nil {
+			return 0, err
+		}
+		if at >= micros(before) {
+			break
+		}
+		through = seq
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	rows.Close()
+	if through == 0 {
+		return 0, nil
+	}
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM changes WHERE seq <= $1`, through)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE changes_pruned SET seq = $1 WHERE seq < $1`, through); err != nil {
+		return 0, err
+	}
+	return n, nil
 }

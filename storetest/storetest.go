@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) service.Store) {
 		{"OAuthClients", testOAuthClients},
 		{"OAuthCodes", testOAuthCodes},
 		{"Changes", testChanges},
+		{"PruneChanges", testPruneChanges},
 		{"Rollback", testRollback},
 		{"PanicRollsBack", testPanicRollsBack},
 		{"ViewIsReadOnly", testViewIsReadOnly},

@@ -90,6 +90,9 @@ type Cache struct {
 	// Follow applied was applied, in nanoseconds.
 	lastLag  atomic.Int64
 	lastTime atomic.Int64 // µs
+	// prunedResets counts the times Follow found entries it had not
+	// applied pruned, and emptied the cache.
+	prunedResets atomic.Uint64
 }
 
 type internKey struct {
@@ -395,6 +398,9 @@ type Stats struct {
 	LastChange time.Time
 	// LastLag is how long after it was written that entry was applied.
 	LastLag time.Duration
+	// PrunedResets counts the times Follow found entries it had not
+	// applied pruned from the feed, and emptied the cache.
+	PrunedResets uint64
 }
 
 // Stats returns the cache's counters.
@@ -412,6 +418,7 @@ func (c *Cache) Stats() Stats {
 	}
 	s.LastSeq = c.lastSeq.Load()
 	s.LastLag = time.Duration(c.lastLag.Load())
+	s.PrunedResets = c.prunedResets.Load()
 	if us := c.lastTime.Load(); us != 0 {
 		s.LastChange = time.UnixMicro(us).UTC()
 	}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -17,8 +18,14 @@ type Feed interface {
 	// Changes returns the entries after seq, oldest first, at most limit
 	// of them. Entries become visible in the order of their sequence
 	// numbers, so reading after the last one applied never skips one.
+	// Returns an error wrapping ErrPruned if entries after seq may have
+	// been pruned: the follower has missed them.
 	Changes(ctx context.Context, after int64, limit int) ([]*keyward.Change, error)
 }
+
+// ErrPruned says that the change feed no longer holds entries a follower
+// has not applied: it fell behind by more than the feed keeps.
+var ErrPruned = errors.New("the change feed was pruned past this position")
 
 // FollowOptions configure Follow.
 type FollowOptions struct {
@@ -40,6 +47,10 @@ type FollowOptions struct {
 // goroutine reads the entries after its position, at each wake-up and
 // poll, and applies them in order. The position only moves past entries
 // applied; a failed read is retried with a growing backoff (up to 5 s).
+// When the feed says that entries after its position were pruned, it
+// cannot know what they changed: it takes the feed's newest sequence
+// number as its position and empties the cache, as at the start, and
+// logs a warning.
 // done is closed when the goroutine has stopped.
 func (c *Cache) Follow(ctx context.Context, feed Feed, opts FollowOptions) (done <-chan struct{}, err error) {
 	if opts.Poll <= 0 {
@@ -72,7 +83,7 @@ func (c *Cache) follow(ctx context.Context, feed Feed, opts FollowOptions, seq i
 	defer tick.Stop()
 	for {
 		var err error
-		seq, err = c.catchUp(ctx, feed, seq, opts.Batch)
+		seq, err = c.catchUp(ctx, feed, opts, seq)
 		wait := (<-chan time.Time)(nil)
 		if err != nil && ctx.Err() == nil {
 			backoff = min(max(2*backoff, 50*time.Millisecond), maxBackoff)
@@ -92,9 +103,29 @@ func (c *Cache) follow(ctx context.Context, feed Feed, opts FollowOptions, seq i
 }
 
 // catchUp applies every entry after seq and returns the new position.
-func (c *Cache) catchUp(ctx context.Context, feed Feed, seq int64, batch int) (int64, error) {
+func (c *Cache) catchUp(ctx context.Context, feed Feed, opts FollowOptions, seq int64) (int64, error) {
+	reset := false
 	for {
-		changes, err := feed.Changes(ctx, seq, batch)
+		changes, err := feed.Changes(ctx, seq, opts.Batch)
+		// One reset a call: a feed that still says so from its newest
+		// position is retried after a backoff rather than in a busy loop.
+		if errors.Is(err, ErrPruned) && !reset {
+			reset = true
+			// The newest sequence number is read before the cache is
+			// emptied, so that a read that begins after Reset sees every
+			// entry up to the new position.
+			last, lerr := feed.LastSeq(ctx)
+			if lerr != nil {
+				return seq, lerr
+			}
+			opts.Logger.Warn("missed change-feed entries that were pruned; emptying the verification cache",
+				"err", err, "position", seq, "new_position", last)
+			c.Reset()
+			c.prunedResets.Add(1)
+			seq = last
+			c.lastSeq.Store(seq)
+			continue
+		}
 		if err != nil {
 			return seq, err
 		}
@@ -105,7 +136,7 @@ func (c *Cache) catchUp(ctx context.Context, feed Feed, seq int64, batch int) (i
 			c.lastTime.Store(ch.Time.UnixMicro())
 			c.lastLag.Store(int64(time.Since(ch.Time)))
 		}
-		if len(changes) < batch {
+		if len(changes) < opts.Batch {
 			return seq, nil
 		}
 	}

@@ -1,9 +1,13 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +22,9 @@ type fakeFeed struct {
 	entries []*keyward.Change
 	failing bool
 	reads   int
+	// pruned is the highest sequence number pruned: entries up to it are
+	// gone.
+	pruned int64
 }
 
 func (f *fakeFeed) append(c *keyward.Change) {
@@ -41,8 +48,18 @@ func (f *fakeFeed) Changes(_ context.Context, after int64, limit int) ([]*keywar
 	if f.failing {
 		return nil, errors.New("feed unavailable")
 	}
+	if after < f.pruned {
+		return nil, fmt.Errorf("after %d: %w", after, verify.ErrPruned)
+	}
 	rest := f.entries[after:]
 	return rest[:min(limit, len(rest))], nil
+}
+
+// prune drops the entries up to through.
+func (f *fakeFeed) prune(through int64) {
+	f.mu.Lock()
+	f.pruned = max(f.pruned, through)
+	f.mu.Unlock()
 }
 
 func (f *fakeFeed) setFailing(v bool) {
@@ -136,4 +153,99 @@ func TestEntriesBounded(t *testing.T) {
 			t.Fatalf("got %v, want Valid", v.Code)
 		}
 	}
+}
+
+// syncBuffer is a log destination safe for the follower's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// A follower keeps its cache when the feed is pruned up to its position;
+// one that was cut off while the entries after its position were pruned
+// empties its cache, takes the newest position and warns, so that a
+// token revoked meanwhile is refused rather than answered from memory.
+func TestFollowPruned(t *testing.T) {
+	f := newFixture(t)
+	feed := &fakeFeed{}
+	feed.append(&keyward.Change{Kind: keyward.ChangePolicy, OrgID: "org_old"})
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	wake := make(chan struct{}, 1)
+	done, err := f.cache.Follow(ctx, feed, verify.FollowOptions{
+		Wake: wake, Poll: time.Hour, Batch: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-done }()
+	waitSeq := func(seq int64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for f.cache.Stats().LastSeq != seq {
+			if time.Now().After(deadline) {
+				t.Fatalf("follower at %d, want %d", f.cache.Stats().LastSeq, seq)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	secret, rec := f.pat(keyward.RoleMember, nil)
+	other, _ := f.pat(keyward.RoleMember, nil)
+	f.verify(t, secret, netip.Addr{})
+	f.verify(t, other, netip.Addr{})
+
+	// Pruned up to the follower's position: nothing was missed.
+	feed.prune(1)
+	feed.append(&keyward.Change{Kind: keyward.ChangePolicy, OrgID: "org_old"})
+	wake <- struct{}{}
+	waitSeq(2)
+	if s := f.cache.Stats(); s.Entries != 2 || s.PrunedResets != 0 {
+		t.Fatalf("after a prune up to the position: got %d entries and %d resets, want the 2 cached and none", s.Entries, s.PrunedResets)
+	}
+
+	// Cut off, the follower misses a revocation and more, all pruned.
+	feed.setFailing(true)
+	f.store.mu.Lock()
+	rec.Token.RevokedAt = ptr(now)
+	f.store.mu.Unlock()
+	feed.append(&keyward.Change{Kind: keyward.ChangeToken, OrgID: f.org.ID, Hash: rec.Token.Hash[:]})
+	for range 3 {
+		feed.append(&keyward.Change{Kind: keyward.ChangePolicy, OrgID: "org_other"})
+	}
+	feed.prune(5)
+	wake <- struct{}{}
+	if v := f.verify(t, secret, netip.Addr{}); v.Code != verify.Valid {
+		t.Fatalf("while cut off: got %v, want the stale Valid still cached", v.Code)
+	}
+	feed.setFailing(false)
+	waitSeq(6)
+	if s := f.cache.Stats(); s.Entries != 0 || s.PrunedResets != 1 {
+		t.Fatalf("after missing pruned entries: got %d entries and %d resets, want an emptied cache and 1", s.Entries, s.PrunedResets)
+	}
+	if v := f.verify(t, secret, netip.Addr{}); v.Code != verify.Revoked {
+		t.Fatalf("token revoked in the pruned gap: got %v, want Revoked", v.Code)
+	}
+	if v := f.verify(t, other, netip.Addr{}); v.Code != verify.Valid {
+		t.Fatalf("other token: got %v, want Valid", v.Code)
+	}
+	if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "pruned") {
+		t.Errorf("log: got %q, want a warning about pruned entries", got)
+	}
+
+	// It follows on from its new position.
+	feed.append(&keyward.Change{Kind: keyward.ChangePolicy, OrgID: "org_other"})
+	wake <- struct{}{}
+	waitSeq(7)
 }

@@ -19,6 +19,7 @@ func addServiceMetrics(reg *metrics.Metrics, svc *service.Service, limits api.Ra
 		{"verify_cache_hits_total", "Verifications answered from a cached token.", func() float64 { return float64(stat().Hits) }},
 		{"verify_cache_misses_total", "Verifications that read the database.", func() float64 { return float64(stat().Misses) }},
 		{"verify_cache_negative_hits_total", "Verifications of a string remembered as no token.", func() float64 { return float64(stat().NegativeHits) }},
+		{"change_feed_pruned_resets_total", "Times this node found change-feed entries it had not applied pruned, and emptied its verification cache.", func() float64 { return float64(stat().PrunedResets) }},
 	}
 	if r, ok := limits.Limiter.(*ratelimit.Redis); ok {
 		counters = append(counters, metric{"rate_limit_redis_failures_total", "Rate limit checks that Redis failed, counted on this node instead.", func() float64 { return float64(r.Failures()) }})

@@ -28,7 +28,7 @@ func (f *rateFlags) add(a *app, cmd *cobra.Command) {
 	ip := f.envInt(a.getenv, "KEYWARD_RATE_LIMIT_IP", api.DefaultIPRateLimit)
 	fl := cmd.Flags()
 	fl.IntVar(&f.token, "rate-limit-token", token, "requests a token may make an hour, unless it has its own limit; 0 for none ($KEYWARD_RATE_LIMIT_TOKEN)")
-	fl.IntVar(&f.ip, "rate-limit-ip", ip, "requests a client address may make an hour without a valid token; 0 for none ($KEYWARD_RATE_LIMIT_IP)")
+	fl.IntVar(&f.ip, "rate-limit-ip", ip, "requests a client address may make an hour without a valid token, and, on budgets of their own, to each OAuth endpoint and with a refused credential to /mcp; 0 for none ($KEYWARD_RATE_LIMIT_IP)")
 	fl.StringVar(&f.redisURL, "redis-url", a.getenv("KEYWARD_REDIS_URL"), "Redis that nodes share rate limit counts through, redis://host:6379/0; without it each node counts alone ($KEYWARD_REDIS_URL)")
 	fl.StringVar(&f.redisPrefix, "redis-prefix", envOr(a.getenv, "KEYWARD_REDIS_PREFIX", ratelimit.DefaultPrefix), "start of every Redis key keyward writes ($KEYWARD_REDIS_PREFIX)")
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/mcp"
 	"github.com/keyward/keyward/metrics"
@@ -28,6 +29,7 @@ func (a *app) serveCmd() *cobra.Command {
 		addr, publicURL string
 		limits          rateFlags
 		edge            edgeFlags
+		retention       string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -42,23 +44,30 @@ trusted proxies and the route policy of GET /v1/auth; it is checked at
 start, and any mistake stops serve with a message naming the field.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge)
+			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge, retention)
 		},
 	}
 	db.add(a, cmd)
 	limits.add(a, cmd)
 	edge.add(a, cmd)
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
+	cmd.Flags().StringVar(&retention, "change-retention", envOr(a.getenv, "KEYWARD_CHANGE_RETENTION", "24h"),
+		"how long change-feed entries are kept, at least 1m; a node cut off from the database for longer empties its verification cache when it comes back ($KEYWARD_CHANGE_RETENTION)")
 	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, http(s)://HOST[:PORT], for the OpenAPI document, the MCP resource and the OAuth issuer ($KEYWARD_PUBLIC_URL)")
 	return cmd
 }
 
 // serve runs the server until ctx ends.
-func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags) error {
+func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags, retention string) error {
 	if publicURL != "" {
 		if _, err := mcp.ParsePublicURL(publicURL); err != nil {
 			return err
 		}
+	}
+	changeRetention, err := keyward.ParseDuration(retention)
+	if err != nil || changeRetention < service.MinChangeRetention {
+		return usageError{fmt.Errorf("--change-retention %q: want a duration of at least %s, such as \"24h\" or \"7d\"",
+			retention, keyward.FormatDuration(service.MinChangeRetention))}
 	}
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
 	cfg, err := edge.load(&db)
@@ -70,7 +79,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		return err
 	}
 	defer closeLimiter()
-	svc, closeSvc, err := db.openService(ctx, service.Options{Logger: log, TokenRateLimit: limits.token})
+	svc, closeSvc, err := db.openService(ctx, service.Options{Logger: log, TokenRateLimit: limits.token, ChangeRetention: changeRetention})
 	if err != nil {
 		return err
 	}
@@ -100,13 +109,16 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		ln.Close()
 		return err
 	}
-	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc), oauth.Options{Issuer: baseURL, Logger: log})
+	// The OAuth endpoints and failed authentication on /mcp are counted
+	// per client address, as the API counts requests without a token.
+	addrLimit := api.NewAddressLimiter(rateLimits, cfg.TrustedProxies, log)
+	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc), oauth.Options{Issuer: baseURL, Logger: log, RateLimit: addrLimit})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	root := rootHandler(mounts{
-		mcp:   mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Version: buildVersion(), Logger: log}),
+		mcp:   mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Version: buildVersion(), Logger: log, RateLimit: addrLimit}),
 		oauth: oauthH,
 		web:   web.NewHandler(svc, web.Options{Logger: log, BaseURL: publicURL}),
 		api: api.NewServer(svc, api.Options{
@@ -128,7 +140,8 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	}
 	url := "http://" + ln.Addr().String()
 	log.Info("keyward listening", "url", url, "database", redactURL(db.url),
-		"config", edge.configPath, "route_rules", cfg.ruleCount(), "trusted_proxies", len(cfg.TrustedProxies))
+		"config", edge.configPath, "route_rules", cfg.ruleCount(), "trusted_proxies", len(cfg.TrustedProxies),
+		"change_retention", keyward.FormatDuration(changeRetention))
 	fmt.Fprintf(a.stdout, "keyward listening on %s\n", url)
 
 	errc := make(chan error, 1)

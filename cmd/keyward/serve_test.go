@@ -93,7 +93,7 @@ func TestServeInProcess(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"keyward_verify_cache_hits_total", "keyward_verify_cache_misses_total 1", "keyward_verify_cache_entries", "keyward_change_feed_applied_seq", "keyward_change_feed_lag_seconds"} {
+	for _, want := range []string{"keyward_verify_cache_hits_total", "keyward_verify_cache_misses_total 1", "keyward_verify_cache_entries", "keyward_change_feed_applied_seq", "keyward_change_feed_lag_seconds", "keyward_change_feed_pruned_resets_total 0"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics: no %q", want)
 		}
@@ -110,5 +110,30 @@ func TestServeInProcess(t *testing.T) {
 	}
 	if log := stderr.String(); !strings.Contains(log, "keyward stopped") || strings.Contains(log, boot.Secret) {
 		t.Errorf("serve log: got %q, want a clean stop and no token", log)
+	}
+}
+
+// A change-feed retention that is malformed or too short stops serve
+// before it listens.
+func TestServeChangeRetentionMistakes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"short", nil, []string{"--change-retention", "10s"}},
+		{"malformed", nil, []string{"--change-retention", "soon"}},
+		{"env", map[string]string{"KEYWARD_CHANGE_RETENTION": "-1h"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := map[string]string{"KEYWARD_DATABASE_URL": filepath.Join(t.TempDir(), "k.db")}
+			for k, v := range c.env {
+				env[k] = v
+			}
+			r := runCLI(t, env, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, c.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, "--change-retention") || strings.Contains(r.stdout, "listening") {
+				t.Fatalf("got exit %d, stdout %q, stderr %q; want exit 2 naming --change-retention, before listening", r.code, r.stdout, r.stderr)
+			}
+		})
 	}
 }
