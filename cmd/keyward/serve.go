@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/internal/heap"
 	"github.com/keyward/keyward/mcp"
 	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/oauth"
@@ -30,6 +32,7 @@ func (a *app) serveCmd() *cobra.Command {
 		limits          rateFlags
 		edge            edgeFlags
 		retention       string
+		headroom        string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -44,7 +47,7 @@ trusted proxies and the route policy of GET /v1/auth; it is checked at
 start, and any mistake stops serve with a message naming the field.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge, retention)
+			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge, retention, headroom)
 		},
 	}
 	db.add(a, cmd)
@@ -53,12 +56,14 @@ start, and any mistake stops serve with a message naming the field.`,
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
 	cmd.Flags().StringVar(&retention, "change-retention", envOr(a.getenv, "KEYWARD_CHANGE_RETENTION", "24h"),
 		"how long change-feed entries are kept, at least 1m; a node cut off from the database for longer empties its verification cache when it comes back ($KEYWARD_CHANGE_RETENTION)")
+	cmd.Flags().StringVar(&headroom, "heap-headroom", envOr(a.getenv, "KEYWARD_HEAP_HEADROOM", "64"),
+		"MiB of garbage the Go heap may gather between collections, whatever its size; 0 leaves the runtime's default, as does setting GOGC or GOMEMLIMIT ($KEYWARD_HEAP_HEADROOM)")
 	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, http(s)://HOST[:PORT], for the OpenAPI document, the MCP resource and the OAuth issuer ($KEYWARD_PUBLIC_URL)")
 	return cmd
 }
 
 // serve runs the server until ctx ends.
-func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags, retention string) error {
+func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags, retention, headroom string) error {
 	if publicURL != "" {
 		if _, err := mcp.ParsePublicURL(publicURL); err != nil {
 			return err
@@ -68,6 +73,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	if err != nil || changeRetention < service.MinChangeRetention {
 		return usageError{fmt.Errorf("--change-retention %q: want a duration of at least %s, such as \"24h\" or \"7d\"",
 			retention, keyward.FormatDuration(service.MinChangeRetention))}
+	}
+	headroomMiB, err := strconv.Atoi(headroom)
+	if err != nil || headroomMiB < 0 || headroomMiB > 1<<20 {
+		return usageError{fmt.Errorf("--heap-headroom %q: want a whole number of MiB, 0 to leave the runtime's default", headroom)}
 	}
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
 	cfg, err := edge.load(&db)
@@ -93,6 +102,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	}
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
+	// An operator's own GOGC or GOMEMLIMIT is theirs to keep.
+	if headroomMiB > 0 && a.getenv("GOGC") == "" && a.getenv("GOMEMLIMIT") == "" {
+		heap.Tune(background, uint64(headroomMiB)<<20, time.Second)
+	}
 	svc.Start(background, 0)
 	followed, err := follow(background, svc, db.url, log)
 	if err != nil {
