@@ -22,7 +22,7 @@ type usageTracker struct {
 	pruned time.Time
 	// audited remembers, per token, when its last token.used event was
 	// written and how many uses have gathered since.
-	audited map[string]*auditedUse
+	audited map[idKey]auditedUse
 }
 
 type pendingUse struct {
@@ -67,13 +67,36 @@ func (p *pendingUse) hours() map[time.Time]int {
 	return out
 }
 
-type auditedUse struct {
-	at    time.Time
-	count int
+// auditedUse is when a token's last token.used event was written (Unix
+// seconds, the high 32 bits) and how many uses have gathered since (the
+// low 32).
+type auditedUse uint64
+
+func (a auditedUse) at() int64     { return int64(a >> 32) }
+func (a auditedUse) count() uint32 { return uint32(a) }
+
+func audited(at int64, count uint32) auditedUse {
+	return auditedUse(uint64(uint32(at))<<32 | uint64(count))
+}
+
+// idKey is a token id as a map key of 8 bytes (FNV-1a): the map of every
+// token a node has seen used (a million, for a large product) then holds
+// 16 bytes a token and no pointer for the garbage collector to scan. Two
+// ids of one key (about one chance in 10^7 among a million tokens) would
+// share their hourly token.used events; their use counts and last uses
+// stay their own.
+type idKey uint64
+
+func keyOf(id string) idKey {
+	h := uint64(14695981039346656037) // FNV-1a's offset basis and prime
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	return idKey(h)
 }
 
 func newUsageTracker(s *Service) *usageTracker {
-	return &usageTracker{s: s, pending: map[string]*pendingUse{}, audited: map[string]*auditedUse{}}
+	return &usageTracker{s: s, pending: map[string]*pendingUse{}, audited: map[idKey]auditedUse{}}
 }
 
 // record notes one use of token id (of org and user) at now from ip.
@@ -83,7 +106,8 @@ func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time
 	u.mu.Lock()
 	p := u.pending[id]
 	if p == nil {
-		p = &pendingUse{orgID: orgID, userID: userID, first: neverUsed && u.audited[id] == nil}
+		_, seen := u.audited[keyOf(id)]
+		p = &pendingUse{orgID: orgID, userID: userID, first: neverUsed && !seen}
 		u.pending[id] = p
 	}
 	p.at, p.ip = now, ip
@@ -134,16 +158,16 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		for h, n := range p.hours() {
 			counts = append(counts, keyward.UsageCount{TokenID: id, Hour: h, Count: n})
 		}
-		a := u.audited[id]
-		if a == nil {
-			a = &auditedUse{}
-			u.audited[id] = a
+		k := keyOf(id)
+		a, seen := u.audited[k]
+		count := a.count() + uint32(min(p.count, 1<<31))
+		if p.first || !seen || now.Unix()-a.at() >= int64(time.Hour/time.Second) {
+			events = append(events, event{id: id, p: p, count: int(count)})
+			a = audited(now.Unix(), 0)
+		} else {
+			a = audited(a.at(), count)
 		}
-		a.count += p.count
-		if p.first || a.at.IsZero() || now.Sub(a.at) >= time.Hour {
-			events = append(events, event{id: id, p: p, count: a.count})
-			a.at, a.count = now, 0
-		}
+		u.audited[k] = a
 	}
 	prune := now.Sub(u.pruned) >= time.Hour
 	if prune {

@@ -139,30 +139,33 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	v := Verdict{Hash: keyward.HashToken(raw)}
 	us := now.UnixMicro()
 	sh := &c.shards[v.Hash[0]]
-	sh.mu.RLock()
-	e := sh.tokens.get(&v.Hash)
+	// The entry is copied under the lock: the slab's may change after.
 	var missingUntil int64
-	if e == nil {
+	sh.mu.RLock()
+	if e := sh.tokens.get(&v.Hash); e != nil {
+		v.e, v.found = *e, true
+	} else {
 		missingUntil = sh.missing[v.Hash]
 	}
 	sh.mu.RUnlock()
 	switch {
-	case e != nil && e.live():
+	case v.found && v.e.live():
 		sh.hits.Add(1)
-		e.verdict(&v, us, ip)
+		v.e.verdict(&v, us, ip)
 		return v, nil
-	case e == nil && missingUntil > us:
+	case !v.found && missingUntil > us:
 		sh.negHits.Add(1)
 		v.Code = NotFound
 		return v, nil
 	}
+	v.e, v.found = entry{}, false
 	kind, err := c.format.Parse(raw)
 	if err != nil {
 		return Verdict{Code: Malformed}, err
 	}
 	v.Kind = kind
 	sh.misses.Add(1)
-	e, err = c.load(ctx, v.Hash, us)
+	e, err := c.load(ctx, v.Hash, us)
 	if err != nil {
 		return Verdict{Code: NotFound, Kind: kind}, err
 	}
@@ -195,10 +198,14 @@ func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, er
 		// cached.
 		sh := &c.shards[h[0]]
 		sh.mu.RLock()
-		e := sh.tokens.get(&h)
+		var cached *entry
+		if e := sh.tokens.get(&h); e != nil && e.live() {
+			c := *e
+			cached = &c
+		}
 		sh.mu.RUnlock()
-		if e != nil && e.live() {
-			return e, nil
+		if cached != nil {
+			return cached, nil
 		}
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.LoadTimeout)
 		defer cancel()

@@ -161,9 +161,11 @@ func (e *entry) live() bool {
 	return !e.org.dead.Load() && (e.member == nil || !e.member.dead.Load())
 }
 
-// verdict derives the verdict at now (microseconds) from ip.
+// verdict derives the verdict at now (microseconds) from ip, with a copy
+// of e.
 func (e *entry) verdict(v *Verdict, now int64, ip netip.Addr) {
-	v.e = e
+	v.e, v.found = *e, true
+	e = &v.e
 	v.Kind = keyward.Kinds[e.kind]
 	v.Role = roles[e.role]
 	if e.perms != nil {

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/keyward/keyward"
@@ -23,23 +24,38 @@ func TestTable(t *testing.T) {
 		}
 	}
 	var tb table
-	ref := map[keyward.Hash]*entry{}
+	// ref holds what each hash's entry should be: its generation and text
+	// tell one put from another.
+	ref := map[keyward.Hash]entry{}
+	same := func(got *entry, want entry, ok bool) bool {
+		if got == nil || !ok {
+			return got == nil && !ok
+		}
+		return got.hash == want.hash && got.generation == want.generation && got.text == want.text
+	}
 	check := func(step int) {
 		if tb.n != len(ref) {
 			t.Fatalf("step %d: table holds %d, want %d", step, tb.n, len(ref))
 		}
 		for h, want := range ref {
-			if got := tb.get(&h); got != want {
-				t.Fatalf("step %d: get: got %p, want %p", step, got, want)
+			if got := tb.get(&h); !same(got, want, true) {
+				t.Fatalf("step %d: get: got %+v, want %+v", step, got, want)
 			}
 		}
 	}
+	// copies are entries taken out of the table at some step: chunk
+	// bytes are never written again, so their text stays as it was.
+	type copied struct {
+		e    entry
+		text string
+	}
+	var copies []copied
 	for step := range 60000 {
 		h := pool[rng.IntN(len(pool))]
 		switch op := rng.IntN(10); {
 		case op < 5:
-			e := &entry{hash: h}
-			tb.put(e)
+			e := entry{hash: h, generation: int32(step), text: strings.Repeat(string(rune('a'+step%26)), rng.IntN(300))}
+			tb.put(&e)
 			ref[h] = e
 		case op < 9:
 			tb.del(&h)
@@ -61,9 +77,32 @@ func TestTable(t *testing.T) {
 		if step%1000 == 0 {
 			check(step)
 		}
-		if got := tb.get(&h); got != ref[h] {
-			t.Fatalf("step %d: get after op: got %p, want %p", step, got, ref[h])
+		want, ok := ref[h]
+		got := tb.get(&h)
+		if !same(got, want, ok) {
+			t.Fatalf("step %d: get after op: got %+v, want %+v (%v)", step, got, want, ok)
 		}
+		if got != nil && step%100 == 0 {
+			copies = append(copies, copied{*got, strings.Clone(got.text)})
+		}
+	}
+	for _, c := range copies {
+		if c.e.text != c.text {
+			t.Fatalf("a copy's text changed: got %q, want %q", c.e.text, c.text)
+		}
+	}
+	if tb.text.live < 0 || tb.text.dead < 0 {
+		t.Fatalf("arena accounting: live %d, dead %d", tb.text.live, tb.text.dead)
+	}
+	live := 0
+	for _, e := range ref {
+		live += len(e.text)
+	}
+	if tb.text.live != live {
+		t.Errorf("arena: %d live bytes, want %d", tb.text.live, live)
+	}
+	if len(tb.recs)-len(tb.free) != tb.n {
+		t.Errorf("slab: %d places, %d free, for %d entries", len(tb.recs), len(tb.free), tb.n)
 	}
 	check(-1)
 	for h := range ref {

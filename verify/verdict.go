@@ -82,16 +82,19 @@ type Verdict struct {
 	// PermissionList is Permissions joined with commas.
 	PermissionList string
 
-	e *entry
+	// e is a copy of the cached entry (the cache's own may change once
+	// its lock is let go); found says there is one.
+	e     entry
+	found bool
 }
 
 // Found reports whether the verdict is about a stored token (every code
 // but Malformed and NotFound).
-func (v *Verdict) Found() bool { return v.e != nil }
+func (v *Verdict) Found() bool { return v.found }
 
 // TokenID returns the token's id; "" when not found.
 func (v *Verdict) TokenID() string {
-	if v.e == nil {
+	if !v.found {
 		return ""
 	}
 	return v.e.str(fieldID)
@@ -99,7 +102,7 @@ func (v *Verdict) TokenID() string {
 
 // OrgID returns the token's org; "" when not found.
 func (v *Verdict) OrgID() string {
-	if v.e == nil {
+	if !v.found {
 		return ""
 	}
 	return v.e.org.org.ID
@@ -108,7 +111,7 @@ func (v *Verdict) OrgID() string {
 // UserID returns the owner of a personal token; "" for org credentials
 // and when not found.
 func (v *Verdict) UserID() string {
-	if v.e == nil || v.e.member == nil {
+	if !v.found || v.e.member == nil {
 		return ""
 	}
 	return v.e.member.userID
@@ -117,7 +120,7 @@ func (v *Verdict) UserID() string {
 // Org returns the token's org (shared; do not change it), nil when not
 // found.
 func (v *Verdict) Org() *keyward.Org {
-	if v.e == nil {
+	if !v.found {
 		return nil
 	}
 	return v.e.org.org
@@ -127,7 +130,7 @@ func (v *Verdict) Org() *keyward.Org {
 // password hash; do not change it), nil for org credentials, for a former
 // member, and when not found.
 func (v *Verdict) User() *keyward.User {
-	if v.e == nil || v.e.member == nil {
+	if !v.found || v.e.member == nil {
 		return nil
 	}
 	return v.e.member.user
@@ -135,7 +138,7 @@ func (v *Verdict) User() *keyward.User {
 
 // AgentID returns the agent an agent token acts for; "" otherwise.
 func (v *Verdict) AgentID() string {
-	if v.e == nil || v.e.extra == nil {
+	if !v.found || v.e.extra == nil {
 		return ""
 	}
 	return v.e.extra.agentID
@@ -144,7 +147,7 @@ func (v *Verdict) AgentID() string {
 // ExpiresAt returns when the token expires; the zero time when it does
 // not.
 func (v *Verdict) ExpiresAt() time.Time {
-	if v.e == nil || v.e.expires == 0 {
+	if !v.found || v.e.expires == 0 {
 		return time.Time{}
 	}
 	return time.UnixMicro(v.e.expires).UTC()
@@ -152,7 +155,7 @@ func (v *Verdict) ExpiresAt() time.Time {
 
 // RateLimit returns the token's own hourly rate limit, 0 when it has none.
 func (v *Verdict) RateLimit() int {
-	if v.e == nil {
+	if !v.found {
 		return 0
 	}
 	return int(v.e.rateLimit)
@@ -160,7 +163,7 @@ func (v *Verdict) RateLimit() int {
 
 // AllowedCIDRs returns the token's IP allowlist; empty means any address.
 func (v *Verdict) AllowedCIDRs() []netip.Prefix {
-	if v.e == nil || v.e.extra == nil {
+	if !v.found || v.e.extra == nil {
 		return nil
 	}
 	return v.e.extra.cidrs
@@ -168,7 +171,7 @@ func (v *Verdict) AllowedCIDRs() []netip.Prefix {
 
 // Scopes returns the token's scopes; empty means no narrowing by entity.
 func (v *Verdict) Scopes() []keyward.Scope {
-	if v.e == nil || v.e.extra == nil {
+	if !v.found || v.e.extra == nil {
 		return nil
 	}
 	return v.e.extra.scopes
@@ -199,7 +202,7 @@ func (v *Verdict) ScopeAllows(entityType, entityID, op string) bool {
 // not found. It allocates: the hot path needs it only where a full record
 // is shown.
 func (v *Verdict) Token() *keyward.Token {
-	if v.e == nil {
+	if !v.found {
 		return nil
 	}
 	t := v.e.token()
@@ -221,4 +224,4 @@ func (v *Verdict) Token() *keyward.Token {
 
 // NeverUsed reports whether the token had no recorded use when it was
 // read.
-func (v *Verdict) NeverUsed() bool { return v.e != nil && v.e.lastUsed == 0 }
+func (v *Verdict) NeverUsed() bool { return v.found && v.e.lastUsed == 0 }
