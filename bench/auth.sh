@@ -8,8 +8,9 @@
 # request presents the next token as a Bearer token) against each server
 # in turn, $RUNS times each. It prints each run, the mean requests/s of
 # each server, their ratio (budget: at least 0.70), each server's CPU time
-# per request and the p99 latency. Everything it starts is stopped, and its temporary directory (which holds
-# the tokens) removed, when it ends, however it ends.
+# per request and the p99 latency. Everything it starts is stopped, and
+# its temporary directory (which holds the tokens) removed, when it ends,
+# however it ends.
 #
 #   bench/auth.sh                       # 3 runs each, 10s, 2 threads, 64 connections
 #   RUNS=1 DURATION=5s bench/auth.sh    # quicker
@@ -34,38 +35,7 @@ for tool in go wrk; do
   command -v "$tool" >/dev/null || { echo "auth.sh: $tool is not installed (apt-get install wrk)" >&2; exit 1; }
 done
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '== %s\n' "$*" >&2; }
-
-# start NAME CMD...: runs CMD in the background, its output in $tmp/NAME.*,
-# and writes the URL it announces ("listening on http://...") to
-# $tmp/NAME.url. It runs in this shell, not in a command substitution, so
-# that cleanup knows the process.
-start() {
-  local name=$1; shift
-  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  pids+=($!)
-  for _ in $(seq 1 300); do
-    local url
-    url=$(grep -o 'listening on http://[0-9.:]*' "$tmp/$name.out" | head -1 | cut -d' ' -f3 || true)
-    if [ -n "$url" ]; then echo "$url" >"$tmp/$name.url"; return; fi
-    kill -0 "${pids[-1]}" 2>/dev/null || { echo "auth.sh: $name exited at start:" >&2; cat "$tmp/$name.err" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "auth.sh: $name did not start within 30s" >&2; exit 1
-}
+source bench/lib.sh
 
 log "building"
 # Under PERF the binary stays beside the profile, for perf report.
@@ -75,26 +45,13 @@ go build -o "$kw_bin" ./cmd/keyward
 go build -o "$tmp/bare" ./bench/bare
 go build -o "$tmp/mint" ./bench/mint
 
-cat >"$tmp/keyward.yaml" <<'YAML'
-permissions: [monitors:read, monitors:write]
-trusted_proxies: [127.0.0.1]
-routes:
-  - methods: [GET, HEAD]
-    path: /monitors/*
-    permission: monitors:read
-    kinds: [pat, oauth, api_key]
-  - path: /*
-    kinds: [pat, oauth, api_key]
-YAML
-
 log "starting keyward and the bare handler on loopback"
-# Rate limits stay on (their check is part of every verdict), with a
-# budget the minting token and the load cannot spend.
-start keyward "$kw_bin" serve --addr 127.0.0.1:0 --database-url "$tmp/keyward.db" --config "$tmp/keyward.yaml" \
-  --rate-limit-token 10000000
+start_keyward "$kw_bin"
 kw_url=$(cat "$tmp/keyward.url")
+pid_of_keyward=${pids[-1]}
 start bare "$tmp/bare" -addr 127.0.0.1:0
 bare_url=$(cat "$tmp/bare.url")
+pid_of_bare=${pids[-1]}
 
 log "minting $TOKENS tokens through the API"
 "$kw_bin" bootstrap --database-url "$tmp/keyward.db" --email bench@example.com --org Bench -o json >"$tmp/boot.json"
@@ -106,32 +63,14 @@ if [ "$EDGE_ONLY" = 1 ]; then
   sed -i 's/.$/!/' "$tmp/tokens.txt"
 fi
 
-# cpu_ticks PID: the user and system CPU time PID has used, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
-
-# run NAME URL: one wrk run; prints "NAME RPS P99 CPU", CPU being the
-# server's CPU time per request in microseconds: a figure that other load
-# on the machine disturbs far less than requests per second.
+# run NAME URL: one measured wrk run (see wrk_run), under PERF the first of
+# keyward's profiled.
 run() {
-  local out="$tmp/wrk.out" pid=${pids[0]}
-  [ "$1" = bare ] && pid=${pids[1]}
-  local before
-  before=$(cpu_ticks "$pid")
   if [ -n "$PERF" ] && [ "$1" = keyward ] && [ "${measuring:-0}" = 1 ] && ! [ -e "$tmp/perf.started" ]; then
     touch "$tmp/perf.started"
-    perf record -q -F 499 -g -o "$PERF" -p "${pids[0]}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
+    perf record -q -F 499 -g -o "$PERF" -p "$pid_of_keyward" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
   fi
-  timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/auth.lua "$2/v1/auth" -- "$tmp/tokens.txt" >"$out"
-  if grep -q 'Non-2xx' "$out" && ! [ "$EDGE_ONLY" = 1 -a "$1" = keyward ]; then
-    echo "auth.sh: $1 answered non-2xx statuses:" >&2; grep -E 'Non-2xx|requests in' "$out" >&2; exit 1
-  fi
-  grep -q 'Socket errors' "$out" && grep 'Socket errors' "$out" >&2
-  local ticks requests
-  ticks=$(( $(cpu_ticks "$pid") - before ))
-  requests=$(awk '/requests in/ {print $1}' "$out")
-  printf '%s %s %s %.1f\n' "$1" "$(awk '/^Requests\/sec:/ {print $2}' "$out")" "$(awk '$1 == "99%" {print $2}' "$out")" \
-    "$(awk -v t="$ticks" -v hz="$hz" -v n="$requests" 'BEGIN {print t / hz * 1e6 / n}')"
+  ALLOW_REFUSALS=$([ "$EDGE_ONLY" = 1 ] && [ "$1" = keyward ] && echo 1 || echo 0) wrk_run "$1" "$2" "$tmp/tokens.txt"
 }
 
 # The budget is for verdicts from the verification cache: one unmeasured
@@ -141,21 +80,11 @@ log "warming keyward's verification cache"
 DURATION=${WARMUP:-3s} run keyward "$kw_url" >/dev/null
 
 log "wrk: $RUNS runs each, interleaved, $DURATION, $THREADS threads, $CONNECTIONS connections"
-results="$tmp/results"
 measuring=1
-: >"$results"
+: >"$tmp/results"
 for i in $(seq 1 "$RUNS"); do
-  run bare "$bare_url" | tee -a "$results"
-  run keyward "$kw_url" | tee -a "$results"
+  run bare "$bare_url" | tee -a "$tmp/results"
+  run keyward "$kw_url" | tee -a "$tmp/results"
 done
-
-awk '
-  function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-  { rps[$1] += $2; n[$1]++; p99[$1] = p99[$1] " " ms($3); cpu[$1] += $4 }
-  END {
-    b = rps["bare"] / n["bare"]; k = rps["keyward"] / n["keyward"]
-    cb = cpu["bare"] / n["bare"]; ck = cpu["keyward"] / n["keyward"]
-    printf "bare handler:  %10.0f requests/s (mean of %d), %5.1f us CPU/request, p99 ms:%s\n", b, n["bare"], cb, p99["bare"]
-    printf "keyward auth:  %10.0f requests/s (mean of %d), %5.1f us CPU/request, p99 ms:%s\n", k, n["keyward"], ck, p99["keyward"]
-    printf "ratio:         %10.2f (budget: at least 0.70); CPU per request, bare/keyward: %.2f\n", k / b, cb / ck
-  }' "$results"
+summary bare keyward
+echo "budget: keyward/bare at least 0.70 requests/s"

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# bench/million.sh: what a million active tokens cost keyward, against ten
+# thousand: GET /v1/auth requests per second and CPU per request from the
+# verification cache, and the memory the server holds for them.
+#
+# It builds keyward, bootstraps a fresh SQLite file in a temporary
+# directory, writes $TOKENS personal access tokens into it (bench/million
+# -mint), starts `keyward serve` with bench/keyward.yaml, and presents
+# every token once (bench/million -warm) so that all are cached. It then
+# runs wrk with bench/auth.lua, $RUNS times each, interleaved: over the
+# first $SMALL tokens, and over all of them. It prints each run, the
+# resident memory (RSS) of the server at start, with $SMALL tokens cached
+# and with all of them, the cache's entries from /metrics, and the ratio
+# of the two loads (budget: the million costs at most 1.5 times as much
+# per request; the memory held for them under 300 MB). Everything it
+# starts is stopped, and its temporary directory (which holds the tokens
+# and the database) removed, when it ends, however it ends.
+#
+#   bench/million.sh                            # 1,000,000 against 10,000, 2 runs each of 10s
+#   TOKENS=200000 RUNS=1 bench/million.sh       # quicker
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-2}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+TOKENS=${TOKENS:-1000000}
+SMALL=${SMALL:-10000}
+
+for tool in go wrk curl; do
+  command -v "$tool" >/dev/null || { echo "million.sh: $tool is not installed (apt-get install wrk curl)" >&2; exit 1; }
+done
+
+source bench/lib.sh
+
+log "building"
+go build -o "$tmp/keyward" ./cmd/keyward
+go build -o "$tmp/million" ./bench/million
+
+log "writing $TOKENS tokens into a fresh database"
+"$tmp/keyward" bootstrap --database-url "$tmp/keyward.db" --email bench@example.com --org Bench -o json >"$tmp/boot.json"
+t0=$(date +%s)
+"$tmp/million" -mint -database-url "$tmp/keyward.db" -bootstrap "$tmp/boot.json" -n "$TOKENS" -out "$tmp/all.txt"
+head -n "$SMALL" "$tmp/all.txt" >"$tmp/small.txt"
+log "wrote $(wc -l <"$tmp/all.txt") tokens in $(( $(date +%s) - t0 ))s"
+
+start_keyward "$tmp/keyward"
+url=$(cat "$tmp/keyward.url")
+pid_of_small=${pids[-1]}
+pid_of_all=$pid_of_small
+entries() { curl -fsS "$url/metrics" | awk '/^keyward_verify_cache_entries / {print $2}'; }
+rss_start=$(rss_mib "$pid_of_small")
+
+log "caching the first $SMALL tokens"
+"$tmp/million" -warm -url "$url" -tokens "$tmp/small.txt"
+DURATION=3s wrk_run small "$url" "$tmp/small.txt" >/dev/null
+sleep 6 # a usage flush, and the collections after it
+rss_small=$(rss_mib "$pid_of_small")
+entries_small=$(entries)
+
+log "caching all $TOKENS tokens"
+t0=$(date +%s)
+"$tmp/million" -warm -url "$url" -tokens "$tmp/all.txt"
+log "presented $TOKENS tokens in $(( $(date +%s) - t0 ))s"
+sleep 6
+rss_all=$(rss_mib "$pid_of_small")
+entries_all=$(entries)
+
+log "wrk: $RUNS runs each, interleaved, $DURATION, $THREADS threads, $CONNECTIONS connections"
+: >"$tmp/results"
+for i in $(seq 1 "$RUNS"); do
+  wrk_run small "$url" "$tmp/small.txt" | tee -a "$tmp/results"
+  wrk_run all "$url" "$tmp/all.txt" | tee -a "$tmp/results"
+done
+rss_after=$(rss_mib "$pid_of_small")
+heap=$(curl -fsS "$url/metrics" | awk '
+  /^go_memstats_heap_alloc_bytes / {a = $2} /^go_memstats_heap_inuse_bytes / {u = $2}
+  /^go_memstats_heap_idle_bytes / {i = $2} /^go_memstats_heap_released_bytes / {r = $2}
+  END {printf "Go heap MiB: %.0f allocated, %.0f in use, %.0f idle and kept from the OS", a / 1048576, u / 1048576, (i - r) / 1048576}')
+peak=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$pid_of_small/status")
+
+summary small all
+echo "budget: all/small at least 0.67 requests/s (at most 1.5 times the cost per request)"
+printf 'cache entries: %s with the first %s tokens, %s with all %s\n' "$entries_small" "$SMALL" "$entries_all" "$TOKENS"
+printf 'server RSS MiB: %s at start, %s with %s cached, %s with %s cached, %s after the runs (peak %s)\n' \
+  "$rss_start" "$rss_small" "$SMALL" "$rss_all" "$TOKENS" "$rss_after" "$peak"
+echo "$heap (after the runs)"
+printf 'memory held for %s tokens: %s MiB (RSS after the runs less RSS with %s cached); budget: under 300 MB\n' \
+  "$TOKENS" "$(( rss_after - rss_small ))" "$SMALL"
