@@ -38,24 +38,25 @@ type slot struct {
 const minTableSize = 16
 
 // home returns the slot a hash starts probing at, and its tag (never 0).
-func (t *table) home(h *keyward.Hash) (int, uint32) {
-	x := binary.LittleEndian.Uint64(h[8:16])
-	return int(x & uint64(len(t.slots)-1)), binary.LittleEndian.Uint32(h[16:20]) | 1
+// (The shard is the first byte's.)
+func (t *table) home(k *hashKey) (int, uint32) {
+	x := binary.LittleEndian.Uint64(k[8:16])
+	return int(x & uint64(len(t.slots)-1)), binary.LittleEndian.Uint32(k[4:8]) | 1
 }
 
-// find returns the slot holding h, -1 if none does.
-func (t *table) find(h *keyward.Hash) int {
+// find returns the slot holding k, -1 if none does.
+func (t *table) find(k hashKey) int {
 	if t.n == 0 {
 		return -1
 	}
 	mask := len(t.slots) - 1
-	i, tag := t.home(h)
+	i, tag := t.home(&k)
 	for {
 		switch sl := &t.slots[i]; sl.tag {
 		case 0:
 			return -1
 		case tag:
-			if t.recs[sl.idx].hash == *h {
+			if t.recs[sl.idx].hash == k {
 				return i
 			}
 		}
@@ -66,7 +67,7 @@ func (t *table) find(h *keyward.Hash) int {
 // get returns the entry for h, nil if there is none. The pointer is into
 // the slab: copy the entry before the lock is let go.
 func (t *table) get(h *keyward.Hash) *entry {
-	if i := t.find(h); i >= 0 {
+	if i := t.find(keyOf(h)); i >= 0 {
 		return &t.recs[t.slots[i].idx]
 	}
 	return nil
@@ -77,7 +78,7 @@ func (t *table) get(h *keyward.Hash) *entry {
 func (t *table) put(e *entry) {
 	c := *e
 	c.text = t.text.add(e.text)
-	if i := t.find(&e.hash); i >= 0 {
+	if i := t.find(e.hash); i >= 0 {
 		old := &t.recs[t.slots[i].idx]
 		t.text.release(len(old.text))
 		*old = c
@@ -123,7 +124,7 @@ func (t *table) grow() {
 
 // del removes the entry for h, if any.
 func (t *table) del(h *keyward.Hash) {
-	if i := t.find(h); i >= 0 {
+	if i := t.find(keyOf(h)); i >= 0 {
 		t.removeAt(i)
 	}
 }
@@ -191,8 +192,8 @@ func (t *table) maybeCompact() {
 	}
 }
 
-// chunkSize is the size of a textArena chunk: far more than one entry's
-// strings, which are bounded well below it.
+// chunkSize is the size of a full-grown textArena chunk: far more than
+// one entry's strings, which are bounded well below it.
 const chunkSize = 64 << 10
 
 // textArena holds entries' strings end to end in chunks, so that a
@@ -213,7 +214,9 @@ func (a *textArena) add(s string) string {
 		return string([]byte(s)) // a string of its own
 	}
 	if len(a.chunk)+len(s) > cap(a.chunk) {
-		a.chunk = make([]byte, 0, chunkSize)
+		// Chunks grow from 1 KiB, so that 256 shards of a few tokens
+		// each do not hold 16 MiB.
+		a.chunk = make([]byte, 0, min(chunkSize, max(1<<10, 2*cap(a.chunk))))
 	}
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, s...)

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/keyward/keyward"
 )
@@ -54,7 +55,7 @@ func TestTable(t *testing.T) {
 		h := pool[rng.IntN(len(pool))]
 		switch op := rng.IntN(10); {
 		case op < 5:
-			e := entry{hash: h, generation: int32(step), text: strings.Repeat(string(rune('a'+step%26)), rng.IntN(300))}
+			e := entry{hash: keyOf(&h), generation: int32(step), text: strings.Repeat(string(rune('a'+step%26)), rng.IntN(300))}
 			tb.put(&e)
 			ref[h] = e
 		case op < 9:
@@ -110,5 +111,13 @@ func TestTable(t *testing.T) {
 	}
 	if tb.n != 0 {
 		t.Fatalf("after deleting all: %d left", tb.n)
+	}
+}
+
+// An entry stays small: a million of them are most of what a million
+// cached tokens cost.
+func TestEntrySize(t *testing.T) {
+	if got := unsafe.Sizeof(entry{}); got > 112 {
+		t.Errorf("an entry is %d bytes, want at most 112", got)
 	}
 }
