@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,9 +48,24 @@ var (
 	}()
 )
 
-// identityHeaders are the identity headers of a 200 from GET /v1/auth, in
-// the order forwardAuth fills them.
+// identityHeaders are the identity headers a 200 from GET /v1/auth may
+// carry, in the order of config.IdentityFields.
 var identityHeaders = [8]string{HeaderTokenID, HeaderKind, HeaderOrgID, HeaderOrgSlug, HeaderUserID, HeaderRole, HeaderAgentID, HeaderPermissions}
+
+// identityIndexes returns the indexes into identityHeaders of the fields
+// named (config.IdentityFields, checked by config), nil for the default.
+func identityIndexes(names []string) []int {
+	if names == nil {
+		names = config.DefaultIdentityHeaders
+	}
+	out := make([]int, 0, len(names))
+	for _, n := range names {
+		if i := slices.Index(config.IdentityFields, n); i >= 0 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
 
 // forwardAuth answers a reverse proxy's question about the request it
 // holds: GET /v1/auth. It reads the original request's credential, method
@@ -76,9 +92,9 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	id, _ := v.Identity()
 	vals := [8]string{id.TokenID, string(id.Kind), id.OrgID, id.OrgSlug, id.UserID, string(id.Role), id.AgentID, id.Permissions}
 	h := w.Header()
-	for i, name := range identityHeaders {
+	for _, i := range s.identity {
 		if vals[i] != "" {
-			h[name] = vals[i : i+1 : i+1]
+			h[identityHeaders[i]] = vals[i : i+1 : i+1]
 		}
 	}
 	w.WriteHeader(http.StatusOK)

@@ -16,6 +16,7 @@ import (
 // everywhere else below /.
 const testPolicy = `
 permissions: [monitors:read, monitors:write, agent:heartbeat, probe:report]
+identity_headers: [token_id, kind, org_id, org_slug, user_id, role, agent_id, permissions]
 routes:
   - path: /v1/agent/*
     kinds: [agent]
@@ -38,7 +39,7 @@ func newPolicyEnv(t *testing.T, proxies ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := api.Options{Routes: cfg.Routes}
+	opts := api.Options{Routes: cfg.Routes, IdentityHeaders: cfg.IdentityHeaders}
 	for _, p := range proxies {
 		opts.TrustedProxies = append(opts.TrustedProxies, netip.MustParsePrefix(p))
 	}
@@ -81,8 +82,10 @@ func TestAuthWithoutPolicy(t *testing.T) {
 	a := e.do("GET", "/v1/auth", nil, bearer(e.owner)).want(t, 200, nil)
 	a.wantAuth(t, 200, "VALID")
 	who := e.whoamiToken(e.owner)
+	// The default identity headers: not the kind nor the org's slug, which
+	// a configuration names to have them (TestAuthRoutePolicy).
 	for name, want := range map[string]string{
-		api.HeaderTokenID: who, api.HeaderKind: "pat", api.HeaderOrgID: e.boot.Org.ID, api.HeaderOrgSlug: "acme",
+		api.HeaderTokenID: who, api.HeaderKind: "", api.HeaderOrgID: e.boot.Org.ID, api.HeaderOrgSlug: "",
 		api.HeaderUserID: e.boot.User.ID, api.HeaderRole: "owner",
 	} {
 		if got := a.header.Get(name); got != want {
@@ -119,6 +122,9 @@ func TestAuthRoutePolicy(t *testing.T) {
 
 	a := e.auth(agent, "POST", "/v1/agent/heartbeat")
 	a.wantAuth(t, 200, "VALID")
+	if a.header.Get(api.HeaderOrgSlug) != "acme" {
+		t.Errorf("%s: got %q, want the slug the configuration asks for", api.HeaderOrgSlug, a.header.Get(api.HeaderOrgSlug))
+	}
 	if a.header.Get(api.HeaderKind) != "agent" || a.header.Get(api.HeaderAgentID) != "agent-7" || a.header.Get(api.HeaderUserID) != "" ||
 		a.header.Get(api.HeaderRole) != "" || a.header.Get(api.HeaderPermissions) != "agent:heartbeat" {
 		t.Errorf("agent: got headers %v", a.header)

@@ -35,6 +35,10 @@ type Options struct {
 	// Routes is the route policy of GET /v1/auth; nil admits any active
 	// token on any route.
 	Routes *config.RoutePolicy
+	// IdentityHeaders names the identity headers of a 200 from GET
+	// /v1/auth (config.IdentityFields); nil means
+	// config.DefaultIdentityHeaders.
+	IdentityHeaders []string
 	// Metrics receives request and verification metrics and serves
 	// /metrics; nil makes a registry of the server's own.
 	Metrics *metrics.Metrics
@@ -48,8 +52,11 @@ type server struct {
 	limits  RateLimitOptions
 	proxies []netip.Prefix
 	policy  *config.RoutePolicy
-	metrics *metrics.Metrics
-	baseURL string
+	// identity is the identity headers a 200 from GET /v1/auth carries,
+	// as indexes into identityHeaders.
+	identity []int
+	metrics  *metrics.Metrics
+	baseURL  string
 }
 
 // NewServer returns the HTTP API over svc: every route of routes.go behind
@@ -57,6 +64,7 @@ type server struct {
 // token-in-URL middleware.
 func NewServer(svc *service.Service, opts Options) http.Handler {
 	s := &server{svc: svc, log: opts.Logger, proxies: opts.TrustedProxies, policy: opts.Routes, metrics: opts.Metrics, baseURL: opts.BaseURL}
+	s.identity = identityIndexes(opts.IdentityHeaders)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/keyward/keyward"
@@ -28,13 +29,31 @@ type Config struct {
 	// Routes is the route policy of forward-auth; nil admits any active
 	// token on any route.
 	Routes *RoutePolicy
+	// IdentityHeaders names the identity headers of a 200 from
+	// forward-auth (fields of IdentityFields), in order; nil means
+	// DefaultIdentityHeaders.
+	IdentityHeaders []string
 }
+
+// IdentityFields are the identity headers forward-auth can answer with:
+// token_id is X-Keyward-Token-Id, and so on.
+var IdentityFields = []string{"token_id", "kind", "org_id", "org_slug", "user_id", "role", "agent_id", "permissions"}
+
+// DefaultIdentityHeaders are the identity headers answered unless the
+// file names others: with the three rate limit headers they stay within
+// the eight entries a Go map holds before it outgrows its first group,
+// which a proxy's question before every request pays for twice (the
+// answer's headers are copied when its status is written). The token's
+// kind is in its own string's prefix, and the org's slug is its id's.
+var DefaultIdentityHeaders = []string{"token_id", "org_id", "user_id", "role", "agent_id", "permissions"}
 
 // file is the configuration file as written.
 type file struct {
 	Permissions    []string   `yaml:"permissions"`
 	TrustedProxies []string   `yaml:"trusted_proxies"`
 	Routes         []fileRule `yaml:"routes"`
+	// IdentityHeaders is nil when absent, empty for "[]".
+	IdentityHeaders []string `yaml:"identity_headers"`
 }
 
 type fileRule struct {
@@ -87,6 +106,18 @@ func Parse(b []byte) (*Config, error) {
 		}
 		if cfg.Routes, err = NewRoutePolicy(rules, perms); err != nil {
 			return nil, err
+		}
+	}
+	if f.IdentityHeaders != nil {
+		cfg.IdentityHeaders = []string{}
+		for _, name := range f.IdentityHeaders {
+			if !slices.Contains(IdentityFields, name) {
+				return nil, fmt.Errorf("identity_headers: unknown %q: want some of %s", name, strings.Join(IdentityFields, ", "))
+			}
+			if slices.Contains(cfg.IdentityHeaders, name) {
+				return nil, fmt.Errorf("identity_headers: %q twice", name)
+			}
+			cfg.IdentityHeaders = append(cfg.IdentityHeaders, name)
 		}
 	}
 	return cfg, nil

@@ -102,6 +102,27 @@ func TestNoRoutesNoPolicy(t *testing.T) {
 	}
 }
 
+// The identity headers: the default when absent, none for [], else the
+// ones named, in their order.
+func TestIdentityHeaders(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"identity_headers: []", []string{}},
+		{"identity_headers: [org_slug, kind, token_id]", []string{"org_slug", "kind", "token_id"}},
+	} {
+		cfg, err := config.Parse([]byte(tt.in))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.in, err)
+		}
+		if !slices.Equal(cfg.IdentityHeaders, tt.want) || (cfg.IdentityHeaders == nil) != (tt.want == nil) {
+			t.Errorf("%q: got %#v, want %#v", tt.in, cfg.IdentityHeaders, tt.want)
+		}
+	}
+}
+
 func TestBadConfig(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"unknown field", "permisions: [a:b]", "line 1: field permisions not found"},
@@ -118,6 +139,8 @@ func TestBadConfig(t *testing.T) {
 		{"two documents", "permissions: [a:b]\n---\npermissions: [c:d]\n", "more than one document"},
 		{"not yaml", "routes: [", "did not find expected"},
 		{"wrong type", "routes: {path: /a}", "line 1: cannot unmarshal"},
+		{"unknown identity header", "identity_headers: [token_id, email]", `identity_headers: unknown "email": want some of token_id, kind,`},
+		{"identity header twice", "identity_headers: [role, role]", `identity_headers: "role" twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

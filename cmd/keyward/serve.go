@@ -136,7 +136,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		web:   web.NewHandler(svc, web.Options{Logger: log, BaseURL: publicURL}),
 		api: api.NewServer(svc, api.Options{
 			Logger: log, BaseURL: publicURL, RateLimit: rateLimits,
-			TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, Metrics: reg,
+			TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, IdentityHeaders: cfg.IdentityHeaders, Metrics: reg,
 		}),
 	})
 	srv := &http.Server{
