@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -174,35 +175,51 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		u.pruned = now
 	}
 	u.mu.Unlock()
-	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.TouchTokens(ctx, uses); err != nil {
+	// Transactions of at most flushChunk rows, so that a large batch never
+	// holds SQLite's one writer (or many of PostgreSQL's rows) for long: a
+	// revocation waits for one chunk at most.
+	update := func(f func(tx Tx) error) error { return s.store.Update(ctx, f) }
+	for part := range slices.Chunk(uses, flushChunk) {
+		if err := update(func(tx Tx) error { return tx.TouchTokens(ctx, part) }); err != nil {
 			return err
 		}
-		if err := tx.AddTokenUsage(ctx, counts); err != nil {
+	}
+	for part := range slices.Chunk(counts, flushChunk) {
+		if err := update(func(tx Tx) error { return tx.AddTokenUsage(ctx, part) }); err != nil {
 			return err
 		}
-		if prune {
-			// A day of margin beyond the window, for nodes whose clocks differ.
-			if _, err := tx.PruneTokenUsage(ctx, keyward.UsageWindowStart(now).AddDate(0, 0, -1)); err != nil {
-				return err
+	}
+	for part := range slices.Chunk(events, flushChunk) {
+		err := update(func(tx Tx) error {
+			for _, e := range part {
+				c := &Caller{IP: addrString(e.p.ip), Token: &keyward.Token{ID: e.id}}
+				if e.p.userID != "" {
+					c.User = &keyward.User{ID: e.p.userID}
+				}
+				details := map[string]any{"count": e.count, "first_use": e.p.first, "last_used_at": e.p.at}
+				if err := s.audit(ctx, tx, c, e.p.orgID, keyward.ActionTokenUsed, e.id, details); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		for _, e := range events {
-			c := &Caller{IP: addrString(e.p.ip)}
-			if e.p.userID != "" {
-				c.User = &keyward.User{ID: e.p.userID}
-			} else {
-				c.Token = &keyward.Token{ID: e.id}
-			}
-			c.Token = &keyward.Token{ID: e.id}
-			details := map[string]any{"count": e.count, "first_use": e.p.first, "last_used_at": e.p.at}
-			if err := s.audit(ctx, tx, c, e.p.orgID, keyward.ActionTokenUsed, e.id, details); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	if prune {
+		// A day of margin beyond the window, for nodes whose clocks differ.
+		return update(func(tx Tx) error {
+			_, err := tx.PruneTokenUsage(ctx, keyward.UsageWindowStart(now).AddDate(0, 0, -1))
+			return err
+		})
+	}
+	return nil
 }
+
+// flushChunk bounds the rows (last uses, hourly counts, audit events) one
+// transaction of a usage flush writes.
+const flushChunk = 5000
 
 // fillUsage sets the daily usage of tokens, with one query for all of them.
 func (s *Service) fillUsage(ctx context.Context, tx Tx, tokens []*keyward.Token, now time.Time) error {
