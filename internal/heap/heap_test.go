@@ -43,3 +43,22 @@ func TestTune(t *testing.T) {
 		t.Errorf("after Tune: GOGC %d, want %d", got, MaxPercent)
 	}
 }
+
+func TestShouldRelease(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		free  uint64
+		since time.Duration
+		want  bool
+	}{
+		{100 * mib, 2 * time.Minute, true},
+		{100 * mib, 30 * time.Second, false}, // too soon after the last
+		{64 * mib, time.Hour, false},         // not more than the headroom
+		{0, time.Hour, false},
+	}
+	for _, tt := range tests {
+		if got := ShouldRelease(tt.free, 64*mib, tt.since); got != tt.want {
+			t.Errorf("ShouldRelease(%d MiB, since %s) = %v, want %v", tt.free/mib, tt.since, got, tt.want)
+		}
+	}
+}
