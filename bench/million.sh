@@ -55,7 +55,7 @@ rss_start=$(rss_mib "$pid_of_small")
 log "caching the first $SMALL tokens"
 "$tmp/million" -warm -url "$url" -tokens "$tmp/small.txt"
 DURATION=3s wrk_run small "$url" "$tmp/small.txt" >/dev/null
-sleep 6 # a usage flush, and the collections after it
+sleep 65 # a usage flush, and a return of free memory (at most once a minute)
 rss_small=$(rss_mib "$pid_of_small")
 entries_small=$(entries)
 
