@@ -15,20 +15,8 @@ import (
 func BenchmarkCreateToken(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			store := be.open(b)
-			svc, err := service.New(store, service.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			svc, owner := benchOwner(b, be.open)
 			ctx := context.Background()
-			boot, err := svc.Bootstrap(ctx, service.BootstrapRequest{Email: "owner@example.com", OrgName: "Acme", Password: "correct horse battery staple"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			owner, err := svc.Authenticate(ctx, boot.Secret, netip.Addr{}, "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
 			for b.Loop() {
 				if _, _, err := svc.CreateToken(ctx, owner, service.Personal, service.TokenRequest{Name: "bench", ExpiresIn: "30d"}); err != nil {
 					b.Fatal(err)
@@ -91,22 +79,11 @@ func BenchmarkFlushUsage(b *testing.B) {
 	const tokens = 1000
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			store := be.open(b)
-			svc, err := service.New(store, service.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			svc, owner := benchOwner(b, be.open)
 			ctx := context.Background()
-			boot, err := svc.Bootstrap(ctx, service.BootstrapRequest{Email: "owner@example.com", OrgName: "Acme", Password: "correct horse battery staple"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			owner, err := svc.Authenticate(ctx, boot.Secret, netip.Addr{}, "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
 			secrets := make([]string, tokens)
 			for i := range secrets {
+				var err error
 				if _, secrets[i], err = svc.CreateToken(ctx, owner, service.Personal, service.TokenRequest{Name: "bench"}); err != nil {
 					b.Fatal(err)
 				}
@@ -135,4 +112,24 @@ func BenchmarkFlushUsage(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*tokens), "µs/token")
 		})
 	}
+}
+
+// benchOwner returns a service over a fresh store that open makes, and
+// its bootstrapped owner as a caller.
+func benchOwner(b *testing.B, open func(testing.TB) service.Store) (*service.Service, *service.Caller) {
+	b.Helper()
+	svc, err := service.New(open(b), service.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	boot, err := svc.Bootstrap(ctx, service.BootstrapRequest{Email: "owner@example.com", OrgName: "Acme", Password: "correct horse battery staple"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	owner, err := svc.Authenticate(ctx, boot.Secret, netip.Addr{}, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc, owner
 }
