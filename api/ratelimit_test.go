@@ -100,6 +100,13 @@ func TestRateLimitHeadersOnEveryAnswer(t *testing.T) {
 	// against the address.
 	wantRate(t, e.as(e.owner, "GET", "/v1/whoami", nil), 50, 43, start.Add(7*72*time.Second))
 	wantRate(t, e.do("GET", "/openapi.json", nil), 40, 30, start.Add(10*90*time.Second))
+	// GET /v1/auth as well, asked before every request of a guarded
+	// product: its 200 (no body) counts against the token, its refusal
+	// against the address.
+	wantRate(t, e.do("GET", "/v1/auth", nil, bearer(e.owner)).want(t, 200, nil), 50, 42, start.Add(8*72*time.Second))
+	refused := e.do("GET", "/v1/auth", nil, bearer("kw_pat_not-a-token"))
+	refused.wantError(t, 401, "unauthorized")
+	wantRate(t, refused, 40, 29, start.Add(11*90*time.Second))
 }
 
 // A spent budget answers 429 rate_limited with Retry-After, and comes back

@@ -74,13 +74,18 @@ func verifyRequestIn(in client.VerifyRequest) (service.VerifyRequest, error) {
 // verificationOut is a verdict as the API shows it: never the secret.
 func verificationOut(v *service.Verdict) client.Verification {
 	out := client.Verification{Valid: v.Valid(), Code: string(v.Code), Message: v.Message, Permissions: []string{}}
-	if tok := v.Token(); tok != nil {
-		t := TokenOut(tok)
-		out.Token = &t
-	}
+	// An active token's caller carries its record: one copy, not two.
+	var t *keyward.Token
 	if c := v.Caller(); c != nil {
 		out.Role = optString(string(c.Role))
 		out.Permissions = append(out.Permissions, c.Permissions...)
+		t = c.Token
+	} else {
+		t = v.Token()
+	}
+	if t != nil {
+		to := TokenOut(t)
+		out.Token = &to
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -536,6 +537,46 @@ func TestUsageGatheredAndAudited(t *testing.T) {
 		e.svc.FlushUsage(e.ctx)
 		if n := used(); n != 2 {
 			t.Fatalf("token.used after an hour: got %d, want 2 (aggregated)", n)
+		}
+	})
+}
+
+// A flush larger than one transaction's share writes every token's use,
+// count and event, chunk after chunk.
+func TestUsageFlushedInChunks(t *testing.T) {
+	defer service.SetFlushChunk(2)()
+	forEachBackend(t, func(t *testing.T, e *env) {
+		owner := e.auth(e.boot.Secret)
+		var ids []string
+		for i := range 5 {
+			tok, secret, err := e.svc.CreateToken(e.ctx, owner, service.Personal, service.TokenRequest{Name: fmt.Sprintf("c%d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range i + 1 {
+				e.auth(secret)
+			}
+			ids = append(ids, tok.ID)
+		}
+		if err := e.svc.FlushUsage(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			got, err := e.svc.FindTokenByID(e.ctx, owner, service.Personal, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := 0
+			for _, n := range got.Usage {
+				sum += n
+			}
+			if got.LastUsedAt == nil || sum != i+1 {
+				t.Errorf("token %d: last used %v, %d uses counted; want a last use and %d", i, got.LastUsedAt, sum, i+1)
+			}
+			ev, _, _ := e.svc.FindAudit(e.ctx, owner, keyward.AuditFilter{Action: keyward.ActionTokenUsed, Target: id})
+			if len(ev) != 1 {
+				t.Errorf("token %d: %d token.used events, want 1", i, len(ev))
+			}
 		}
 	})
 }

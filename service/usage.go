@@ -218,8 +218,8 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 }
 
 // flushChunk bounds the rows (last uses, hourly counts, audit events) one
-// transaction of a usage flush writes.
-const flushChunk = 5000
+// transaction of a usage flush writes. A variable for the tests.
+var flushChunk = 5000
 
 // fillUsage sets the daily usage of tokens, with one query for all of them.
 func (s *Service) fillUsage(ctx context.Context, tx Tx, tokens []*keyward.Token, now time.Time) error {

@@ -151,7 +151,7 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	switch {
 	case v.found && v.e.live():
 		sh.hits.Add(1)
-		v.e.verdict(&v, us, ip)
+		v.judge(us, ip)
 		return v, nil
 	case !v.found && missingUntil > us:
 		sh.negHits.Add(1)
@@ -173,7 +173,8 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 		v.Code = NotFound
 		return v, nil
 	}
-	e.verdict(&v, us, ip)
+	v.e, v.found = *e, true
+	v.judge(us, ip)
 	return v, nil
 }
 

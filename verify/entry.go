@@ -170,11 +170,10 @@ func (e *entry) live() bool {
 	return !e.org.dead.Load() && (e.member == nil || !e.member.dead.Load())
 }
 
-// verdict derives the verdict at now (microseconds) from ip, with a copy
-// of e.
-func (e *entry) verdict(v *Verdict, now int64, ip netip.Addr) {
-	v.e, v.found = *e, true
-	e = &v.e
+// judge derives the verdict at now (microseconds) from ip, from the copy
+// of the entry the verdict holds.
+func (v *Verdict) judge(now int64, ip netip.Addr) {
+	e := &v.e
 	v.Kind = keyward.Kinds[e.kind]
 	v.Role = roles[e.role]
 	if e.perms != nil {
