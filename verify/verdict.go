@@ -225,3 +225,43 @@ func (v *Verdict) Token() *keyward.Token {
 // NeverUsed reports whether the token had no recorded use when it was
 // read.
 func (v *Verdict) NeverUsed() bool { return v.found && v.e.lastUsed == 0 }
+
+// judge derives the verdict at now (microseconds) from ip, from the copy
+// of the entry the verdict holds.
+func (v *Verdict) judge(now int64, ip netip.Addr) {
+	e := &v.e
+	v.Kind = keyward.Kinds[e.kind]
+	v.Role = roles[e.role]
+	if e.perms != nil {
+		v.Permissions, v.PermissionList = e.perms.list, e.perms.joined
+	}
+	v.Code = e.code
+	switch {
+	case e.code == Revoked:
+		return
+	case e.expires != 0 && now >= e.expires:
+		v.Code = Expired
+		if e.extra != nil && e.extra.supersededBy != "" {
+			v.Code = Reused
+		}
+		return
+	case e.code == Blocked:
+		v.Reason = e.extra.blocked
+		return
+	case e.code != Valid:
+		return
+	}
+	if e.extra != nil && len(e.extra.cidrs) > 0 && ip.IsValid() && !ipAllowed(e.extra.cidrs, ip) {
+		v.Code = IPNotAllowed
+	}
+}
+
+func ipAllowed(cidrs []netip.Prefix, ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range cidrs {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
