@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"context"
 	"hash/maphash"
-	"strings"
 	"sync"
 	"time"
 )
@@ -12,8 +11,8 @@ const (
 	// shardCount spreads keys over independently locked maps, so that
 	// concurrent requests for different keys rarely wait for each other.
 	shardCount = 64
-	// DefaultMaxKeys bounds a Memory that is given no MaxKeys: about 100
-	// MB at worst for keys of the length keyward uses.
+	// DefaultMaxKeys bounds a Memory that is given no MaxKeys: about 30
+	// MB at worst.
 	DefaultMaxKeys = 1 << 20
 	// sweepEvery is how often a shard drops the keys that have their whole
 	// budget back.
@@ -24,7 +23,12 @@ const (
 )
 
 // Memory is a rate limiter for one process: a sharded map from key to
-// its TAT. It holds at most MaxKeys keys: idle keys (those with their
+// its TAT. A key is held as its 64-bit hash under a seed drawn when the
+// Memory is made (16 bytes a key, and nothing for the garbage collector
+// to scan, so that a million tokens in use cost little): two keys share a
+// budget only if their hashes collide, about one chance in 10^7 among a
+// million keys, and no one who does not know the seed can choose keys
+// that do. It holds at most MaxKeys keys: idle keys (those with their
 // whole budget back) are swept every minute and whenever a shard is full;
 // if a shard is still full, the key nearest to its whole budget among a
 // few sampled is evicted, which can only give that key back some budget
@@ -38,7 +42,7 @@ type Memory struct {
 
 type shard struct {
 	mu        sync.Mutex
-	tats      map[string]int64 // key → TAT in Unix nanoseconds
+	tats      map[uint64]int64 // key's hash → TAT in Unix nanoseconds
 	nextSweep int64
 	// Padding keeps two shards' locks off one cache line.
 	_ [40]byte
@@ -64,7 +68,7 @@ func NewMemory(opts MemoryOptions) *Memory {
 	}
 	m.max = max(m.max/shardCount, 1)
 	for i := range m.shards {
-		m.shards[i].tats = make(map[string]int64)
+		m.shards[i].tats = make(map[uint64]int64)
 	}
 	return m
 }
@@ -78,25 +82,22 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Dur
 		return Result{}, err
 	}
 	now := m.now().UnixNano()
-	sh := &m.shards[maphash.String(m.seed, key)&(shardCount-1)]
+	k := maphash.String(m.seed, key)
+	sh := &m.shards[k&(shardCount-1)]
 	sh.mu.Lock()
 	if now >= sh.nextSweep {
 		sh.sweep(now)
 	}
-	tat, held := sh.tats[key]
+	tat, held := sh.tats[k]
 	tat, allowed := c.take(now, tat)
 	if allowed {
-		if !held {
+		if !held && len(sh.tats) >= m.max {
+			sh.sweep(now)
 			if len(sh.tats) >= m.max {
-				sh.sweep(now)
-				if len(sh.tats) >= m.max {
-					sh.evict()
-				}
+				sh.evict()
 			}
-			// The key may be part of a larger string the caller holds.
-			key = strings.Clone(key)
 		}
-		sh.tats[key] = tat
+		sh.tats[k] = tat
 	}
 	sh.mu.Unlock()
 	return c.result(limit, now, tat, allowed, time.Nanosecond), nil
@@ -116,7 +117,7 @@ func (sh *shard) sweep(now int64) {
 // evict drops, among a few keys sampled by the map's random iteration
 // order, the one with the earliest TAT. The caller holds the lock.
 func (sh *shard) evict() {
-	var victim string
+	var victim uint64
 	var earliest int64
 	n := 0
 	for k, tat := range sh.tats {

@@ -24,16 +24,14 @@ func keysPerShard(m *Memory, prefix string, n int) []string {
 	return out
 }
 
-// shardKeys returns the keys held in the shard of key.
-func (m *Memory) shardKeys(key string) map[string]bool {
-	sh := &m.shards[maphash.String(m.seed, key)&(shardCount-1)]
+// holds reports whether m holds key.
+func (m *Memory) holds(key string) bool {
+	k := maphash.String(m.seed, key)
+	sh := &m.shards[k&(shardCount-1)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	out := map[string]bool{}
-	for k := range sh.tats {
-		out[k] = true
-	}
-	return out
+	_, ok := sh.tats[k]
+	return ok
 }
 
 // Keys whose whole budget is back are swept: every minute, each shard
@@ -96,9 +94,9 @@ func TestMemoryEvictsNearestToFull(t *testing.T) {
 		}
 		now = now.Add(time.Second)
 	}
-	got := m.shardKeys(same[0])
-	if len(got) != 2 || got[same[0]] || !got[same[1]] || !got[same[2]] {
-		t.Fatalf("got shard keys %v, want %s and %s (%s, nearest to full, evicted)", got, same[1], same[2], same[0])
+	if m.holds(same[0]) || !m.holds(same[1]) || !m.holds(same[2]) || m.Len() != 2 {
+		t.Fatalf("holds %s: %v, %s: %v, %s: %v, %d keys; want %s (nearest to full) evicted and 2 keys",
+			same[0], m.holds(same[0]), same[1], m.holds(same[1]), same[2], m.holds(same[2]), m.Len(), same[0])
 	}
 	// The evicted key has its budget back: eviction only ever gives.
 	r, err := m.Allow(ctx, same[0], 1, time.Hour)
