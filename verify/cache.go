@@ -26,8 +26,9 @@ type Loader interface {
 
 // Options configure a Cache.
 type Options struct {
-	// MaxEntries bounds the tokens held; 0 means 4,194,304. When a shard
-	// is full an arbitrary entry of it makes room.
+	// MaxEntries bounds the tokens held; 0 means 4,194,304, which is also
+	// the most it may be. When a shard is full an arbitrary entry of it
+	// makes room.
 	MaxEntries int
 	// MaxMissing bounds the well-formed strings remembered as missing; 0
 	// means 65,536.
@@ -42,6 +43,11 @@ type Options struct {
 
 // numShards spreads the cache over locks; a hash's first byte picks one.
 const numShards = 256
+
+// maxEntries is the most tokens a cache holds: half the states a table can
+// number, which leaves room for the interned permission sets and for
+// entries being attached or let go.
+const maxEntries = maxRefs / 2
 
 // shard is one part of the cache, padded so that shards do not share a
 // cache line.
@@ -74,15 +80,13 @@ type Cache struct {
 	// that began before it: see fresh. gen counts the resets and the
 	// changes without a sequence number, applied all changes; killedSeq
 	// is the newest sequence number of the entries that invalidated an
-	// org or a member (written under statesMu).
+	// org or a member (written under the states' lock).
 	gen       atomic.Uint64
 	applied   atomic.Uint64
 	killedSeq atomic.Int64
 
-	statesMu sync.Mutex
-	orgs     map[string]*orgState
-	members  map[string]*memberState
-	interned map[internKey]*permSet
+	// states are what the cached entries share; a reset starts new ones.
+	states atomic.Pointer[states]
 
 	// The feed position: the newest entry applied from the feed.
 	lastSeq atomic.Int64
@@ -95,15 +99,10 @@ type Cache struct {
 	prunedResets atomic.Uint64
 }
 
-type internKey struct {
-	kind keyward.Kind
-	role keyward.Role
-}
-
 // New returns an empty cache for tokens of format, reading through loader.
 func New(format *keyward.TokenFormat, perms *keyward.PermissionModel, loader Loader, opts Options) *Cache {
-	if opts.MaxEntries <= 0 {
-		opts.MaxEntries = 1 << 22
+	if opts.MaxEntries <= 0 || opts.MaxEntries > maxEntries {
+		opts.MaxEntries = maxEntries
 	}
 	if opts.MaxMissing <= 0 {
 		opts.MaxMissing = 1 << 16
@@ -114,7 +113,7 @@ func New(format *keyward.TokenFormat, perms *keyward.PermissionModel, loader Loa
 	if opts.LoadTimeout <= 0 {
 		opts.LoadTimeout = 10 * time.Second
 	}
-	c := &Cache{format: format, perms: perms, loader: loader, opts: opts, interned: map[internKey]*permSet{}}
+	c := &Cache{format: format, perms: perms, loader: loader, opts: opts}
 	c.reset()
 	return c
 }
@@ -143,13 +142,15 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	var missingUntil int64
 	sh.mu.RLock()
 	if e := sh.tokens.get(&v.Hash); e != nil {
-		v.e, v.found = *e, true
+		v.e = *e
+		sh.tokens.resolve(e, &v.h)
+		v.found = true
 	} else {
 		missingUntil = sh.missing[v.Hash]
 	}
 	sh.mu.RUnlock()
 	switch {
-	case v.found && v.e.live():
+	case v.found && v.h.live():
 		sh.hits.Add(1)
 		v.judge(us, ip)
 		return v, nil
@@ -158,7 +159,7 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 		v.Code = NotFound
 		return v, nil
 	}
-	v.e, v.found = entry{}, false
+	v.e, v.h, v.found = entry{}, held{}, false
 	kind, err := c.format.Parse(raw)
 	if err != nil {
 		return Verdict{Code: Malformed}, err
@@ -173,7 +174,7 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 		v.Code = NotFound
 		return v, nil
 	}
-	v.e, v.found = *e, true
+	v.e, v.h, v.found = e.e, e.h, true
 	v.judge(us, ip)
 	return v, nil
 }
@@ -182,10 +183,16 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 // prefix, a kind, a secret and a checksum); longer strings are not hashed.
 const maxTokenLen = 16 + 5 + keyward.SecretLen + keyward.ChecksumLen
 
+// cached is an entry and what it holds, as a read returns them.
+type cached struct {
+	e entry
+	h held
+}
+
 // load reads hash's token from storage, sharing the read with concurrent
 // misses for the same hash, and caches what it read. It returns nil for a
 // token that does not exist.
-func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, error) {
+func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*cached, error) {
 	// Misses share a read only if no change was applied between their
 	// arrivals: a verification that begins after a change is applied
 	// never takes the answer of a read that began before it.
@@ -199,14 +206,16 @@ func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, er
 		// cached.
 		sh := &c.shards[h[0]]
 		sh.mu.RLock()
-		var cached *entry
-		if e := sh.tokens.get(&h); e != nil && e.live() {
-			c := *e
-			cached = &c
+		var hit *cached
+		if e := sh.tokens.get(&h); e != nil {
+			hit = &cached{e: *e}
+			if sh.tokens.resolve(e, &hit.h); !hit.h.live() {
+				hit = nil
+			}
 		}
 		sh.mu.RUnlock()
-		if cached != nil {
-			return cached, nil
+		if hit != nil {
+			return hit, nil
 		}
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.LoadTimeout)
 		defer cancel()
@@ -219,7 +228,7 @@ func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, er
 		}
 		if r.Token == nil {
 			c.remember(h, m, r.Seq, now)
-			return (*entry)(nil), nil
+			return (*cached)(nil), nil
 		}
 		return c.insert(h, r, m), nil
 	})
@@ -228,7 +237,7 @@ func (c *Cache) load(ctx context.Context, h keyward.Hash, now int64) (*entry, er
 		if res.Err != nil {
 			return nil, res.Err
 		}
-		return res.Val.(*entry), nil
+		return res.Val.(*cached), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -275,56 +284,36 @@ func (c *Cache) remember(h keyward.Hash, m mark, seq int64, now int64) {
 	sh.missing[h] = now + c.opts.MissingTTL.Microseconds()
 }
 
-// insert builds the entry for r and caches it, sharing org and member
-// states with the entries already cached, if the read is fresh. It
-// returns the entry either way.
-func (c *Cache) insert(h keyward.Hash, r *Record, m mark) *entry {
+// insert builds the entry for r and caches it, attached to the states
+// the cached entries share, if the read is fresh. It returns the entry
+// either way.
+func (c *Cache) insert(h keyward.Hash, r *Record, m mark) *cached {
 	sh := &c.shards[h[0]]
-	c.statesMu.Lock()
-	e := newEntry(h, r, c.perms, c.internLocked)
-	// killedSeq only moves under statesMu, so states attached here were
-	// alive for this read: a later kill marks them dead.
+	st := c.states.Load()
+	intern := func(k keyward.Kind, role keyward.Role) (uint32, *permSet) { return st.internLocked(c.perms, k, role) }
+	st.mu.Lock()
+	e, hd := newEntry(h, r, c.perms, intern)
+	// killedSeq only moves under the states' lock, so states attached
+	// here were alive for this read: a later kill marks them dead.
 	if c.gen.Load() != m.gen || (r.Seq == 0 && c.applied.Load() != m.applied) || c.killedSeq.Load() > r.Seq {
-		c.statesMu.Unlock()
-		return e
+		st.mu.Unlock()
+		return &cached{e, hd}
 	}
-	if o := c.orgs[r.Org.ID]; o != nil {
-		e.org = o
-	} else {
-		c.orgs[r.Org.ID] = e.org
-	}
-	if e.member != nil {
-		if m := c.members[e.member.key]; m != nil {
-			e.member = m
-		} else {
-			c.members[e.member.key] = e.member
-		}
-	}
-	c.statesMu.Unlock()
+	st.attachLocked(&e, &hd)
+	st.mu.Unlock()
 
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if !c.fresh(sh, m, r.Seq) {
-		return e
+	if !c.fresh(sh, m, r.Seq) || sh.tokens.st != st {
+		st.release(&e)
+		return &cached{e, hd}
 	}
 	if sh.tokens.n >= max(1, c.opts.MaxEntries/numShards) && sh.tokens.get(&h) == nil {
 		sh.tokens.evictOne(int(h[20]) | int(h[21])<<8 | int(h[22])<<16)
 	}
-	sh.tokens.put(e)
+	sh.tokens.put(&e, hd.text)
 	delete(sh.missing, h)
-	return e
-}
-
-// internLocked returns the shared permission set of kind with role. The
-// caller holds statesMu.
-func (c *Cache) internLocked(k keyward.Kind, r keyward.Role) *permSet {
-	key := internKey{k, r}
-	p := c.interned[key]
-	if p == nil {
-		p = newPermSet(c.perms.ForKind(k, r))
-		c.interned[key] = p
-	}
-	return p
+	return &cached{e, hd}
 }
 
 // Apply makes one change-feed entry true in the cache: it evicts the token
@@ -348,21 +337,24 @@ func (c *Cache) Apply(ch *keyward.Change) {
 	case (ch.Kind == keyward.ChangeToken || ch.Kind == keyward.ChangeMember) && ch.UserID != "":
 		// A token entry without a hash names its owner: every token of
 		// theirs in the org is read again.
-		c.statesMu.Lock()
+		st := c.states.Load()
+		st.mu.Lock()
 		c.killedSeq.Store(max(c.killedSeq.Load(), ch.Seq))
-		if m := c.members[memberKey(ch.OrgID, ch.UserID)]; m != nil {
-			m.dead.Store(true)
-			delete(c.members, m.key)
+		key := memberKey(ch.OrgID, ch.UserID)
+		if i, ok := st.memberKeys[key]; ok {
+			st.members.get(i).dead.Store(true)
+			delete(st.memberKeys, key)
 		}
-		c.statesMu.Unlock()
+		st.mu.Unlock()
 	case ch.Kind == keyward.ChangePolicy || ch.Kind == keyward.ChangeToken && ch.OrgID != "":
-		c.statesMu.Lock()
+		st := c.states.Load()
+		st.mu.Lock()
 		c.killedSeq.Store(max(c.killedSeq.Load(), ch.Seq))
-		if o := c.orgs[ch.OrgID]; o != nil {
-			o.dead.Store(true)
-			delete(c.orgs, ch.OrgID)
+		if i, ok := st.orgIDs[ch.OrgID]; ok {
+			st.orgs.get(i).dead.Store(true)
+			delete(st.orgIDs, ch.OrgID)
 		}
-		c.statesMu.Unlock()
+		st.mu.Unlock()
 	default:
 		c.Reset()
 	}
@@ -374,20 +366,21 @@ func (c *Cache) Reset() {
 	c.reset()
 }
 
+// reset starts new states, and an empty table over them in each shard.
+// An entry of the old states, copied before or cached by a read that
+// began before, is a miss: every old org and member is dead, and an
+// insert that attached to the old states does not cache.
 func (c *Cache) reset() {
-	c.statesMu.Lock()
-	for _, o := range c.orgs {
-		o.dead.Store(true)
+	fresh := newStates()
+	if old := c.states.Swap(fresh); old != nil {
+		old.mu.Lock()
+		old.killAllLocked()
+		old.mu.Unlock()
 	}
-	for _, m := range c.members {
-		m.dead.Store(true)
-	}
-	c.orgs, c.members = map[string]*orgState{}, map[string]*memberState{}
-	c.statesMu.Unlock()
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
-		sh.tokens, sh.missing = table{}, map[keyward.Hash]int64{}
+		sh.tokens, sh.missing = table{st: fresh}, map[keyward.Hash]int64{}
 		sh.mu.Unlock()
 	}
 }

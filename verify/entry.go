@@ -48,25 +48,27 @@ type memberState struct {
 	dead   atomic.Bool
 }
 
-// entry is one cached token, kept small (112 bytes in its shard's slab,
+// entry is one cached token, kept small (88 bytes in its shard's slab,
 // plus its strings in the shard's chunks): a million of them must fit
-// well under 300 MB. What most tokens lack (a permission subset, scopes,
-// an allowlist, a rotation, a revocation's details) sits behind extra.
+// well under 300 MB. It holds no pointer, so that the garbage collector
+// never scans a slab: what entries share (org, membership, permission
+// set) and what few tokens have (a permission subset, scopes, an
+// allowlist, a rotation, a revocation's details: extra) it names by
+// numbers into the cache's states, and its strings by a place in the
+// shard's chunks.
 type entry struct {
-	hash   hashKey
-	org    *orgState
-	member *memberState // nil for org credentials
-	// perms is the effective permission set, shared between entries where
-	// it is a role's or kind's own.
-	perms *permSet
-	extra *extra
-
-	// text holds the token's strings end to end; ends[i] is where field i
-	// ends.
-	text string
+	hash hashKey
 
 	// Times in microseconds since the epoch; 0 means none.
 	created, expires int64
+
+	// Numbers of the entry's states; 0 is none (member: an org
+	// credential; extra: nothing out of the ordinary).
+	org, member, perms, extra uint32
+
+	// The entry's strings are end to end at offset off of chunk chunk of
+	// its table's text; ends[i] is where field i ends, counted from off.
+	chunk uint32
 	// lastUsed is in seconds since the epoch (0: never): what a read saw,
 	// shown but never judged by.
 	lastUsed uint32
@@ -74,6 +76,7 @@ type entry struct {
 	generation int32
 	rateLimit  int32
 	ends       [numFields]uint16
+	off        uint16
 
 	kind      uint8 // index into keyward.Kinds
 	role      uint8 // index into roles: the role in force
@@ -91,7 +94,7 @@ type hashKey [16]byte
 
 func keyOf(h *keyward.Hash) hashKey { return hashKey(h[:16]) }
 
-// Fields of entry.text.
+// Fields of an entry's text.
 const (
 	fieldID = iota
 	fieldCreatedBy
@@ -156,28 +159,27 @@ func kindIndex(k keyward.Kind) uint8 {
 	return 0
 }
 
-// str returns field f of the entry's text.
-func (e *entry) str(f int) string {
+// textLen is the length of the entry's text.
+func (e *entry) textLen() int { return int(e.ends[numFields-1]) }
+
+// field returns field f of text, the entry's text.
+func (e *entry) field(text string, f int) string {
 	start := uint16(0)
 	if f > 0 {
 		start = e.ends[f-1]
 	}
-	return e.text[start:e.ends[f]]
+	return text[start:e.ends[f]]
 }
 
-// live reports whether nothing the entry depends on has been invalidated.
-func (e *entry) live() bool {
-	return !e.org.dead.Load() && (e.member == nil || !e.member.dead.Load())
-}
-
-// newEntry builds an entry from a storage read, with fresh states that
-// the cache may swap for shared ones. perms interns the effective
-// permission sets.
-func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern func(keyward.Kind, keyward.Role) *permSet) *entry {
+// newEntry builds an entry from a storage read, with fresh states and no
+// numbers but the interned permission set's (intern numbers the
+// permissions of a kind with a role): the cache attaches it to the
+// shared states before it caches it.
+func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern func(keyward.Kind, keyward.Role) (uint32, *permSet)) (entry, held) {
 	t := r.Token
-	e := &entry{
+	hd := held{org: &orgState{org: r.Org, policy: r.Policy}}
+	e := entry{
 		hash:       keyOf(&h),
-		org:        &orgState{org: r.Org, policy: r.Policy},
 		created:    micros(&t.CreatedAt),
 		expires:    micros(t.ExpiresAt),
 		lastUsed:   seconds(t.LastUsedAt),
@@ -194,13 +196,13 @@ func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern 
 			u.PasswordHash = ""
 			m.user = &u
 		}
-		e.member = m
+		hd.member = m
 		if createdBy == t.UserID {
 			e.flags |= flagCreatorIsOwner
 			createdBy = ""
 		}
 	}
-	e.setText(t.ID, createdBy, t.Name, t.Description, t.Display, t.Source, t.LastUsedIP)
+	hd.text = e.setText(t.ID, createdBy, t.Name, t.Description, t.Display, t.Source, t.LastUsedIP)
 
 	x := &extra{
 		scopes:       t.Scopes,
@@ -237,19 +239,20 @@ func newEntry(h keyward.Hash, r *Record, model *keyward.PermissionModel, intern 
 		}
 	}
 	if t.Permissions == nil {
-		e.perms = intern(t.Kind, role)
+		e.perms, hd.perms = intern(t.Kind, role)
 	} else {
-		e.perms = newPermSet(model.ForKind(t.Kind, role).Intersect(t.Permissions))
+		hd.perms = newPermSet(model.ForKind(t.Kind, role).Intersect(t.Permissions))
 	}
 	if x.subset != nil || len(x.scopes) > 0 || len(x.cidrs) > 0 || x.agentID != "" || x.familyID != "" ||
 		x.supersededBy != "" || x.revokedAt != 0 || x.revokedBy != "" || x.revokeReason != "" || x.blocked != "" {
-		e.extra = x
+		hd.extra = x
 	}
-	return e
+	return e, hd
 }
 
-// setText packs the entry's strings into one allocation.
-func (e *entry) setText(fields ...string) {
+// setText packs the entry's strings into one allocation, which it
+// returns, and notes where each ends.
+func (e *entry) setText(fields ...string) string {
 	n := 0
 	for _, f := range fields {
 		n += len(f)
@@ -259,23 +262,25 @@ func (e *entry) setText(fields ...string) {
 		b = append(b, f...)
 		e.ends[i] = uint16(len(b))
 	}
-	e.text = string(b)
+	return string(b)
 }
 
-// token rebuilds a keyward.Token from the entry (State left unset).
-func (e *entry) token() *keyward.Token {
+// token rebuilds a keyward.Token from the entry and what it holds (State
+// left unset).
+func (e *entry) token(h *held) *keyward.Token {
+	str := func(f int) string { return e.field(h.text, f) }
 	t := &keyward.Token{
-		ID:          e.str(fieldID),
+		ID:          str(fieldID),
 		Kind:        keyward.Kinds[e.kind],
-		OrgID:       e.org.org.ID,
-		CreatedBy:   e.str(fieldCreatedBy),
-		Name:        e.str(fieldName),
-		Description: e.str(fieldDescription),
-		Source:      e.str(fieldSource),
-		Display:     e.str(fieldDisplay),
+		OrgID:       h.org.org.ID,
+		CreatedBy:   str(fieldCreatedBy),
+		Name:        str(fieldName),
+		Description: str(fieldDescription),
+		Source:      str(fieldSource),
+		Display:     str(fieldDisplay),
 		CreatedAt:   time.UnixMicro(e.created).UTC(),
 		ExpiresAt:   timePtr(e.expires),
-		LastUsedIP:  e.str(fieldLastUsedIP),
+		LastUsedIP:  str(fieldLastUsedIP),
 		Generation:  int(e.generation),
 		Role:        roles[e.tokenRole],
 		RateLimit:   int(e.rateLimit),
@@ -285,13 +290,13 @@ func (e *entry) token() *keyward.Token {
 		last := time.Unix(int64(e.lastUsed), 0).UTC()
 		t.LastUsedAt = &last
 	}
-	if e.member != nil {
-		t.UserID = e.member.userID
+	if h.member != nil {
+		t.UserID = h.member.userID
 		if e.flags&flagCreatorIsOwner != 0 {
 			t.CreatedBy = t.UserID
 		}
 	}
-	if x := e.extra; x != nil {
+	if x := h.extra; x != nil {
 		t.Permissions, t.Scopes, t.AllowedCIDRs = x.subset, x.scopes, x.cidrs
 		t.AgentID, t.SupersededBy, t.RevokedBy, t.RevokeReason = x.agentID, x.supersededBy, x.revokedBy, x.revokeReason
 		t.RevokedAt = timePtr(x.revokedAt)

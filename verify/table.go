@@ -8,17 +8,21 @@ import (
 )
 
 // table is one shard's tokens: the entries themselves in one slice (a
-// slab: no allocation, and no object for the garbage collector to find,
-// per token), their strings in large shared chunks of bytes, and an
+// slab: no allocation, and nothing for the garbage collector to scan, per
+// token), their strings in large shared chunks of bytes, and an
 // open-addressing hash table with linear probing that maps a token hash
 // to its entry's place in the slab. A slot is 8 bytes: 4 of the hash as a
 // tag, which spares reading any entry but the one sought, and the
 // entry's index. Token hashes are uniformly random, so their bytes serve
 // as the table's hash. It is not safe for concurrent use: the shard's
-// lock guards it. Pointers into the slab and the strings it returns are
-// good only while the lock is held; a copy of an entry stays good, as
-// chunk bytes are never written twice.
+// lock guards it. Pointers into the slab are good only while the lock is
+// held; what held returns stays good, as chunk bytes are never written
+// twice and states stay numbered while an entry names them.
 type table struct {
+	// st numbers the states the entries name; each entry held holds a
+	// reference to each of its states.
+	st *states
+
 	slots []slot
 	n     int
 
@@ -73,14 +77,22 @@ func (t *table) get(h *keyward.Hash) *entry {
 	return nil
 }
 
-// put stores a copy of e under its hash, with its strings in the table's
-// chunks, replacing an entry with the same hash.
-func (t *table) put(e *entry) {
+// resolve sets h to what e, an entry of the table, names, and its text.
+func (t *table) resolve(e *entry, h *held) {
+	t.st.resolve(e, h)
+	h.text = t.text.str(e.chunk, e.off, e.textLen())
+}
+
+// put stores a copy of e, attached to the table's states, under its hash,
+// with its text in the table's chunks, replacing an entry with the same
+// hash (and giving back its references).
+func (t *table) put(e *entry, text string) {
 	c := *e
-	c.text = t.text.add(e.text)
+	c.chunk, c.off = t.text.add(text)
 	if i := t.find(e.hash); i >= 0 {
 		old := &t.recs[t.slots[i].idx]
-		t.text.release(len(old.text))
+		t.text.release(old.textLen())
+		t.st.release(old)
 		*old = c
 		t.maybeCompact()
 		return
@@ -134,8 +146,8 @@ func (t *table) del(h *keyward.Hash) {
 // that no look-up stops short of them.
 func (t *table) removeAt(i int) {
 	idx := t.slots[i].idx
-	t.text.release(len(t.recs[idx].text))
-	t.recs[idx] = entry{} // lets go of its states for the collector
+	t.text.release(t.recs[idx].textLen())
+	t.st.release(&t.recs[idx])
 	t.free = append(t.free, idx)
 	mask := len(t.slots) - 1
 	for j := (i + 1) & mask; t.slots[j].tag != 0; j = (j + 1) & mask {
@@ -175,7 +187,7 @@ func (t *table) maybeCompact() {
 		for _, sl := range t.slots {
 			if sl.tag != 0 {
 				e := &t.recs[sl.idx]
-				e.text = fresh.add(e.text)
+				e.chunk, e.off = fresh.add(t.text.str(e.chunk, e.off, e.textLen()))
 			}
 		}
 		t.text = fresh
@@ -197,30 +209,50 @@ func (t *table) maybeCompact() {
 const chunkSize = 64 << 10
 
 // textArena holds entries' strings end to end in chunks, so that a
-// million cached tokens are a few thousand objects, not a million. Bytes
-// once written are never written again.
+// million cached tokens are a few thousand objects, not a million, and
+// none with a pointer. Bytes once written are never written again.
 type textArena struct {
-	chunk      []byte // the chunk being filled
-	live, dead int    // bytes of entries held, and of entries gone
+	chunks [][]byte
+	// fill is the chunk being filled, once there are chunks; a string too
+	// long to share one has a chunk of its own.
+	fill       int
+	live, dead int // bytes of entries held, and of entries gone
 }
 
-// add returns a copy of s in the arena.
-func (a *textArena) add(s string) string {
+// add copies s into the arena and returns its place: a chunk and an
+// offset in it.
+func (a *textArena) add(s string) (chunk uint32, off uint16) {
 	if s == "" {
-		return ""
+		return 0, 0
 	}
 	a.live += len(s)
 	if len(s) > chunkSize/4 {
-		return string([]byte(s)) // a string of its own
+		a.chunks = append(a.chunks, []byte(s))
+		return uint32(len(a.chunks) - 1), 0
 	}
-	if len(a.chunk)+len(s) > cap(a.chunk) {
+	if len(a.chunks) == 0 || len(a.chunks[a.fill])+len(s) > cap(a.chunks[a.fill]) {
 		// Chunks grow from 1 KiB, so that 256 shards of a few tokens
 		// each do not hold 16 MiB.
-		a.chunk = make([]byte, 0, min(chunkSize, max(1<<10, 2*cap(a.chunk))))
+		size := 1 << 10
+		if len(a.chunks) > 0 {
+			size = min(chunkSize, max(size, 2*cap(a.chunks[a.fill])))
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, size))
+		a.fill = len(a.chunks) - 1
 	}
-	start := len(a.chunk)
-	a.chunk = append(a.chunk, s...)
-	return unsafe.String(&a.chunk[start], len(s))
+	b := a.chunks[a.fill]
+	start := len(b)
+	a.chunks[a.fill] = append(b, s...)
+	return uint32(a.fill), uint16(start)
+}
+
+// str returns the n bytes at off in chunk as a string, which stays good
+// after the arena is compacted or dropped.
+func (a *textArena) str(chunk uint32, off uint16, n int) string {
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&a.chunks[chunk][off], n)
 }
 
 // release notes that n bytes of the arena belong to an entry gone.

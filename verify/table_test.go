@@ -2,6 +2,7 @@ package verify
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -24,15 +25,19 @@ func TestTable(t *testing.T) {
 			copy(pool[i][8:16], pool[max(0, i-1)][8:16])
 		}
 	}
-	var tb table
+	tb := table{st: newStates()}
 	// ref holds what each hash's entry should be: its generation and text
 	// tell one put from another.
-	ref := map[keyward.Hash]entry{}
-	same := func(got *entry, want entry, ok bool) bool {
+	type wanted struct {
+		generation int32
+		text       string
+	}
+	ref := map[keyward.Hash]wanted{}
+	same := func(got *entry, want wanted, ok bool) bool {
 		if got == nil || !ok {
 			return got == nil && !ok
 		}
-		return got.hash == want.hash && got.generation == want.generation && got.text == want.text
+		return got.generation == want.generation && textOf(&tb, got) == want.text
 	}
 	check := func(step int) {
 		if tb.n != len(ref) {
@@ -44,20 +49,21 @@ func TestTable(t *testing.T) {
 			}
 		}
 	}
-	// copies are entries taken out of the table at some step: chunk
-	// bytes are never written again, so their text stays as it was.
+	// copies are texts taken out of the table at some step: chunk bytes
+	// are never written again, so they stay as they were.
 	type copied struct {
-		e    entry
-		text string
+		held, text string
 	}
 	var copies []copied
 	for step := range 60000 {
 		h := pool[rng.IntN(len(pool))]
 		switch op := rng.IntN(10); {
 		case op < 5:
-			e := entry{hash: keyOf(&h), generation: int32(step), text: strings.Repeat(string(rune('a'+step%26)), rng.IntN(300))}
-			tb.put(&e)
-			ref[h] = e
+			text := strings.Repeat(string(rune('a'+step%26)), rng.IntN(300))
+			e := entry{hash: keyOf(&h), generation: int32(step)}
+			e.ends[numFields-1] = uint16(len(text))
+			tb.put(&e, text)
+			ref[h] = wanted{e.generation, text}
 		case op < 9:
 			tb.del(&h)
 			delete(ref, h)
@@ -84,12 +90,13 @@ func TestTable(t *testing.T) {
 			t.Fatalf("step %d: get after op: got %+v, want %+v (%v)", step, got, want, ok)
 		}
 		if got != nil && step%100 == 0 {
-			copies = append(copies, copied{*got, strings.Clone(got.text)})
+			text := textOf(&tb, got)
+			copies = append(copies, copied{text, strings.Clone(text)})
 		}
 	}
 	for _, c := range copies {
-		if c.e.text != c.text {
-			t.Fatalf("a copy's text changed: got %q, want %q", c.e.text, c.text)
+		if c.held != c.text {
+			t.Fatalf("a copy's text changed: got %q, want %q", c.held, c.text)
 		}
 	}
 	if tb.text.live < 0 || tb.text.dead < 0 {
@@ -114,10 +121,34 @@ func TestTable(t *testing.T) {
 	}
 }
 
-// An entry stays small: a million of them are most of what a million
-// cached tokens cost.
+// An entry stays small, and holds no pointer: a million of them are most
+// of what a million cached tokens cost, and the garbage collector must
+// not scan them.
 func TestEntrySize(t *testing.T) {
-	if got := unsafe.Sizeof(entry{}); got > 112 {
-		t.Errorf("an entry is %d bytes, want at most 112", got)
+	if got := unsafe.Sizeof(entry{}); got > 88 {
+		t.Errorf("an entry is %d bytes, want at most 88", got)
 	}
+	var check func(path string, typ reflect.Type)
+	check = func(path string, typ reflect.Type) {
+		switch typ.Kind() {
+		case reflect.Struct:
+			for i := range typ.NumField() {
+				check(path+"."+typ.Field(i).Name, typ.Field(i).Type)
+			}
+		case reflect.Array:
+			check(path+"[]", typ.Elem())
+		case reflect.Bool, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		default:
+			t.Errorf("entry%s is a %s: the slab would hold a pointer", path, typ.Kind())
+		}
+	}
+	check("", reflect.TypeFor[entry]())
+}
+
+// textOf returns the text of e, an entry of tb.
+func textOf(tb *table, e *entry) string {
+	var h held
+	tb.resolve(e, &h)
+	return h.text
 }

@@ -83,8 +83,10 @@ type Verdict struct {
 	PermissionList string
 
 	// e is a copy of the cached entry (the cache's own may change once
-	// its lock is let go); found says there is one.
+	// its lock is let go), and h what it names, resolved under that lock;
+	// found says there is one.
 	e     entry
+	h     held
 	found bool
 }
 
@@ -97,7 +99,7 @@ func (v *Verdict) TokenID() string {
 	if !v.found {
 		return ""
 	}
-	return v.e.str(fieldID)
+	return v.e.field(v.h.text, fieldID)
 }
 
 // OrgID returns the token's org; "" when not found.
@@ -105,16 +107,16 @@ func (v *Verdict) OrgID() string {
 	if !v.found {
 		return ""
 	}
-	return v.e.org.org.ID
+	return v.h.org.org.ID
 }
 
 // UserID returns the owner of a personal token; "" for org credentials
 // and when not found.
 func (v *Verdict) UserID() string {
-	if !v.found || v.e.member == nil {
+	if !v.found || v.h.member == nil {
 		return ""
 	}
-	return v.e.member.userID
+	return v.h.member.userID
 }
 
 // Org returns the token's org (shared; do not change it), nil when not
@@ -123,25 +125,25 @@ func (v *Verdict) Org() *keyward.Org {
 	if !v.found {
 		return nil
 	}
-	return v.e.org.org
+	return v.h.org.org
 }
 
 // User returns the owner of a personal token (shared, without its
 // password hash; do not change it), nil for org credentials, for a former
 // member, and when not found.
 func (v *Verdict) User() *keyward.User {
-	if !v.found || v.e.member == nil {
+	if !v.found || v.h.member == nil {
 		return nil
 	}
-	return v.e.member.user
+	return v.h.member.user
 }
 
 // AgentID returns the agent an agent token acts for; "" otherwise.
 func (v *Verdict) AgentID() string {
-	if !v.found || v.e.extra == nil {
+	if !v.found || v.h.extra == nil {
 		return ""
 	}
-	return v.e.extra.agentID
+	return v.h.extra.agentID
 }
 
 // ExpiresAt returns when the token expires; the zero time when it does
@@ -163,18 +165,18 @@ func (v *Verdict) RateLimit() int {
 
 // AllowedCIDRs returns the token's IP allowlist; empty means any address.
 func (v *Verdict) AllowedCIDRs() []netip.Prefix {
-	if !v.found || v.e.extra == nil {
+	if !v.found || v.h.extra == nil {
 		return nil
 	}
-	return v.e.extra.cidrs
+	return v.h.extra.cidrs
 }
 
 // Scopes returns the token's scopes; empty means no narrowing by entity.
 func (v *Verdict) Scopes() []keyward.Scope {
-	if !v.found || v.e.extra == nil {
+	if !v.found || v.h.extra == nil {
 		return nil
 	}
-	return v.e.extra.scopes
+	return v.h.extra.scopes
 }
 
 // Can reports whether a valid token holds perm.
@@ -205,7 +207,7 @@ func (v *Verdict) Token() *keyward.Token {
 	if !v.found {
 		return nil
 	}
-	t := v.e.token()
+	t := v.e.token(&v.h)
 	t.Hash = v.Hash
 	switch v.Code {
 	case Valid, IPNotAllowed:
@@ -229,11 +231,11 @@ func (v *Verdict) NeverUsed() bool { return v.found && v.e.lastUsed == 0 }
 // judge derives the verdict at now (microseconds) from ip, from the copy
 // of the entry the verdict holds.
 func (v *Verdict) judge(now int64, ip netip.Addr) {
-	e := &v.e
+	e, x := &v.e, v.h.extra
 	v.Kind = keyward.Kinds[e.kind]
 	v.Role = roles[e.role]
-	if e.perms != nil {
-		v.Permissions, v.PermissionList = e.perms.list, e.perms.joined
+	if p := v.h.perms; p != nil {
+		v.Permissions, v.PermissionList = p.list, p.joined
 	}
 	v.Code = e.code
 	switch {
@@ -241,17 +243,17 @@ func (v *Verdict) judge(now int64, ip netip.Addr) {
 		return
 	case e.expires != 0 && now >= e.expires:
 		v.Code = Expired
-		if e.extra != nil && e.extra.supersededBy != "" {
+		if x != nil && x.supersededBy != "" {
 			v.Code = Reused
 		}
 		return
 	case e.code == Blocked:
-		v.Reason = e.extra.blocked
+		v.Reason = x.blocked
 		return
 	case e.code != Valid:
 		return
 	}
-	if e.extra != nil && len(e.extra.cidrs) > 0 && ip.IsValid() && !ipAllowed(e.extra.cidrs, ip) {
+	if x != nil && len(x.cidrs) > 0 && ip.IsValid() && !ipAllowed(x.cidrs, ip) {
 		v.Code = IPNotAllowed
 	}
 }
