@@ -19,11 +19,13 @@ type usageTracker struct {
 
 	mu      sync.Mutex
 	pending map[string]*pendingUse
+	// writing is how many tokens' use the flush under way is writing.
+	writing int
 	// pruned is when counts older than the usage window were last deleted.
 	pruned time.Time
 	// audited remembers, per token, when its last token.used event was
 	// written and how many uses have gathered since.
-	audited map[idKey]auditedUse
+	audited auditedSet
 }
 
 type pendingUse struct {
@@ -80,9 +82,9 @@ func audited(at int64, count uint32) auditedUse {
 	return auditedUse(uint64(uint32(at))<<32 | uint64(count))
 }
 
-// idKey is a token id as a map key of 8 bytes (FNV-1a): the map of every
+// idKey is a token id as a key of 8 bytes (FNV-1a): the table of every
 // token a node has seen used (a million, for a large product) then holds
-// 16 bytes a token and no pointer for the garbage collector to scan. Two
+// 16 bytes a slot and no pointer for the garbage collector to scan. Two
 // ids of one key (about one chance in 10^7 among a million tokens) would
 // share their hourly token.used events; their use counts and last uses
 // stay their own.
@@ -97,7 +99,7 @@ func keyOf(id string) idKey {
 }
 
 func newUsageTracker(s *Service) *usageTracker {
-	return &usageTracker{s: s, pending: map[string]*pendingUse{}, audited: map[idKey]auditedUse{}}
+	return &usageTracker{s: s, pending: map[string]*pendingUse{}}
 }
 
 // record notes one use of token id (of org and user) at now from ip.
@@ -107,7 +109,7 @@ func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time
 	u.mu.Lock()
 	p := u.pending[id]
 	if p == nil {
-		_, seen := u.audited[keyOf(id)]
+		_, seen := u.audited.get(keyOf(id))
 		p = &pendingUse{orgID: orgID, userID: userID, first: neverUsed && !seen}
 		u.pending[id] = p
 	}
@@ -140,10 +142,16 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	u.mu.Lock()
 	batch := u.pending
 	u.pending = map[string]*pendingUse{}
+	u.writing = len(batch)
 	u.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
 	}
+	defer func() {
+		u.mu.Lock()
+		u.writing = 0
+		u.mu.Unlock()
+	}()
 	now := s.Now()
 	uses := make([]keyward.TokenUse, 0, len(batch))
 	var counts []keyward.UsageCount
@@ -160,7 +168,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 			counts = append(counts, keyward.UsageCount{TokenID: id, Hour: h, Count: n})
 		}
 		k := keyOf(id)
-		a, seen := u.audited[k]
+		a, seen := u.audited.get(k)
 		count := a.count() + uint32(min(p.count, 1<<31))
 		if p.first || !seen || now.Unix()-a.at() >= int64(time.Hour/time.Second) {
 			events = append(events, event{id: id, p: p, count: int(count)})
@@ -168,7 +176,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		} else {
 			a = audited(a.at(), count)
 		}
-		u.audited[k] = a
+		u.audited.set(k, a)
 	}
 	prune := now.Sub(u.pruned) >= time.Hour
 	if prune {
@@ -215,6 +223,17 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		})
 	}
 	return nil
+}
+
+// UnwrittenUsage returns how many tokens' use this node has gathered and
+// not yet written: those waiting for the next flush and those the flush
+// under way is writing. A figure that stays high means the usage writer
+// is falling behind.
+func (s *Service) UnwrittenUsage() int {
+	u := s.usage
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.pending) + u.writing
 }
 
 // flushChunk bounds the rows (last uses, hourly counts, audit events) one
