@@ -512,8 +512,14 @@ func TestUsageGatheredAndAudited(t *testing.T) {
 		if got.LastUsedAt != nil {
 			t.Fatal("last_used_at written synchronously")
 		}
+		if n := e.svc.UnwrittenUsage(); n != 2 {
+			t.Fatalf("before the flush: %d tokens' use unwritten, want 2 (the owner's and the new token's)", n)
+		}
 		if err := e.svc.FlushUsage(e.ctx); err != nil {
 			t.Fatal(err)
+		}
+		if n := e.svc.UnwrittenUsage(); n != 0 {
+			t.Fatalf("after the flush: %d tokens' use unwritten, want 0", n)
 		}
 		got, _ = e.svc.FindTokenByID(e.ctx, owner, service.Personal, tok.ID)
 		if got.LastUsedAt == nil || got.LastUsedIP != "127.0.0.1" {

@@ -8,7 +8,7 @@ import (
 )
 
 // addServiceMetrics adds to reg what the verification cache, the change
-// feed and a shared rate limiter count. Each is read at scrape time.
+// feed, the usage writer and a shared rate limiter count. Each is read at scrape time.
 func addServiceMetrics(reg *metrics.Metrics, svc *service.Service, limits api.RateLimitOptions) error {
 	type metric struct {
 		name, help string
@@ -34,6 +34,7 @@ func addServiceMetrics(reg *metrics.Metrics, svc *service.Service, limits api.Ra
 		{"verify_cache_missing", "Strings remembered as no token.", func() float64 { return float64(stat().Missing) }},
 		{"change_feed_applied_seq", "Sequence number of the newest change-feed entry this node applied.", func() float64 { return float64(stat().LastSeq) }},
 		{"change_feed_lag_seconds", "How long after it was written this node applied the newest change-feed entry it applied.", func() float64 { return stat().LastLag.Seconds() }},
+		{"usage_unwritten_tokens", "Tokens whose use this node has gathered and not yet written.", func() float64 { return float64(svc.UnwrittenUsage()) }},
 	}
 	for _, g := range gauges {
 		if err := reg.GaugeFunc(g.name, g.help, g.fn); err != nil {

@@ -110,7 +110,7 @@ func TestServeInProcess(t *testing.T) {
 	if misses < 1 || hits+misses != 2 {
 		t.Errorf("/metrics: %d cache hits and %d misses, want 2 verifications, the first a miss", hits, misses)
 	}
-	for _, want := range []string{"keyward_verify_cache_entries", "keyward_change_feed_applied_seq", "keyward_change_feed_lag_seconds", "keyward_change_feed_pruned_resets_total 0"} {
+	for _, want := range []string{"keyward_verify_cache_entries", "keyward_change_feed_applied_seq", "keyward_change_feed_lag_seconds", "keyward_change_feed_pruned_resets_total 0", "keyward_usage_unwritten_tokens"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics: no %q", want)
 		}
