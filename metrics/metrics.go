@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +30,21 @@ type Metrics struct {
 	verifyLatency *prometheus.HistogramVec
 	requests      *prometheus.CounterVec
 	reqLatency    *prometheus.HistogramVec
+
+	// verdicts holds the counter and histogram of each endpoint and code
+	// seen, so that recording a verdict (before every request of a guarded
+	// product) looks two strings up in a map read without a lock, rather
+	// than hashing labels into the vectors twice. A new pair copies the
+	// map under verdictsMu; the pairs are few.
+	verdicts   atomic.Pointer[map[verdictKey]verdictMetrics]
+	verdictsMu sync.Mutex
+}
+
+type verdictKey struct{ endpoint, code string }
+
+type verdictMetrics struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 // New returns the metrics on a registry of their own, with the Go runtime
@@ -93,8 +110,35 @@ func (m *Metrics) Verification(endpoint, code string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.verifications.WithLabelValues(endpoint, code).Inc()
-	m.verifyLatency.WithLabelValues(endpoint).Observe(d.Seconds())
+	vm := m.verdictMetrics(endpoint, code)
+	vm.count.Inc()
+	vm.latency.Observe(d.Seconds())
+}
+
+func (m *Metrics) verdictMetrics(endpoint, code string) verdictMetrics {
+	k := verdictKey{endpoint, code}
+	if p := m.verdicts.Load(); p != nil {
+		if vm, ok := (*p)[k]; ok {
+			return vm
+		}
+	}
+	m.verdictsMu.Lock()
+	defer m.verdictsMu.Unlock()
+	old := map[verdictKey]verdictMetrics{}
+	if p := m.verdicts.Load(); p != nil {
+		old = *p
+	}
+	if vm, ok := old[k]; ok {
+		return vm
+	}
+	next := make(map[verdictKey]verdictMetrics, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	vm := verdictMetrics{m.verifications.WithLabelValues(endpoint, code), m.verifyLatency.WithLabelValues(endpoint)}
+	next[k] = vm
+	m.verdicts.Store(&next)
+	return vm
 }
 
 // Request records one HTTP request: route is the ServeMux pattern that

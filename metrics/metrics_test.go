@@ -2,9 +2,11 @@ package metrics_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,6 +51,7 @@ func TestMetrics(t *testing.T) {
 		`keyward_verifications_total{code="VALID",endpoint="verify"} 2`,
 		`keyward_verifications_total{code="REVOKED",endpoint="auth"} 1`,
 		`keyward_verification_duration_seconds_count{endpoint="verify"} 2`,
+		`keyward_verification_duration_seconds_count{endpoint="auth"} 1`,
 		`keyward_http_requests_total{method="GET",route="GET /v1/auth",status="200"} 1`,
 		`keyward_http_requests_total{method="other",route="unmatched",status="404"} 1`,
 		`keyward_verify_feed_lag_seconds 0.25`,
@@ -59,6 +62,27 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("scrape lacks %q", want)
 		}
+	}
+	// Verdicts recorded at once from many goroutines, with codes first
+	// seen as they go, are all counted.
+	m = metrics.New()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				m.Verification("auth", fmt.Sprintf("CODE_%d", (g+i)%5), time.Microsecond)
+			}
+		})
+	}
+	wg.Wait()
+	out = scrape(t, m)
+	for c := range 5 {
+		if want := fmt.Sprintf(`keyward_verifications_total{code="CODE_%d",endpoint="auth"} 160`, c); !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if want := `keyward_verification_duration_seconds_count{endpoint="auth"} 800`; !strings.Contains(out, want) {
+		t.Errorf("scrape lacks %q", want)
 	}
 	// A nil *Metrics records nothing and does not panic.
 	var none *metrics.Metrics
