@@ -44,6 +44,21 @@ start_keyward() {
     --rate-limit-token 10000000
 }
 
+# written URL: waits until the keyward server at URL has written all the
+# use it gathered (a token's first use is an audit event), so that no
+# backlog of writes is measured as the cost of verifying; prints how many
+# seconds that took.
+written() {
+  local t0 n
+  t0=$(date +%s)
+  for _ in $(seq 1 600); do
+    n=$(curl -fsS "$1/metrics" | awk '/^keyward_usage_unwritten_tokens / {print $2}')
+    [ "$n" = 0 ] && { echo $(( $(date +%s) - t0 )); return; }
+    sleep 1
+  done
+  echo "$script: the server still had $n tokens' use to write after 10 minutes" >&2; exit 1
+}
+
 # cpu_ticks PID: the user and system CPU time PID has used, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)

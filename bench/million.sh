@@ -54,24 +54,11 @@ url=$(cat "$tmp/keyward.url")
 pid_of_small=${pids[-1]}
 pid_of_all=$pid_of_small
 entries() { curl -fsS "$url/metrics" | awk '/^keyward_verify_cache_entries / {print $2}'; }
-# written: waits until the server has written all the use it gathered
-# (each token's first use is an audit event), so that no backlog of
-# writes is measured as the cost of verifying; prints how long it took.
-written() {
-  local t0 n
-  t0=$(date +%s)
-  for _ in $(seq 1 600); do
-    n=$(curl -fsS "$url/metrics" | awk '/^keyward_usage_unwritten_tokens / {print $2}')
-    [ "$n" = 0 ] && { echo $(( $(date +%s) - t0 )); return; }
-    sleep 1
-  done
-  echo "$script: the server still had $n tokens' use to write after 10 minutes" >&2; exit 1
-}
 rss_start=$(rss_mib "$pid_of_small")
 
 log "caching the first $SMALL tokens"
 "$tmp/million" -warm -url "$url" -tokens "$tmp/small.txt"
-written >/dev/null
+written "$url" >/dev/null
 DURATION=3s wrk_run small "$url" "$tmp/small.txt" >/dev/null
 : >"$tmp/results"
 pid_of_alone=$pid_of_small
@@ -79,7 +66,7 @@ log "wrk: $RUNS runs over the $SMALL tokens, with only them cached"
 for i in $(seq 1 "$RUNS"); do
   wrk_run alone "$url" "$tmp/small.txt" | tee -a "$tmp/results"
 done
-written >/dev/null
+written "$url" >/dev/null
 sleep 65 # a return of free memory (at most once a minute)
 rss_small=$(rss_mib "$pid_of_small")
 entries_small=$(entries)
@@ -88,7 +75,7 @@ log "caching all $TOKENS tokens"
 t0=$(date +%s)
 "$tmp/million" -warm -url "$url" -tokens "$tmp/all.txt"
 log "presented $TOKENS tokens in $(( $(date +%s) - t0 ))s"
-waited=$(written)
+waited=$(written "$url")
 log "their first uses written ${waited}s later"
 rss_all=$(rss_mib "$pid_of_small")
 entries_all=$(entries)
