@@ -547,6 +547,61 @@ func TestUsageGatheredAndAudited(t *testing.T) {
 	})
 }
 
+// A token's last use is written at its first use, then at most every 10
+// minutes while it is used from one address, and at once from another
+// address; its hourly counts are written at every flush.
+func TestLastUseWrittenEveryTenMinutes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		owner := e.auth(e.boot.Secret)
+		tok, secret, err := e.svc.CreateToken(e.ctx, owner, service.Personal, service.TokenRequest{Name: "busy"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		use := func(ip string) {
+			t.Helper()
+			if _, err := e.svc.Authenticate(e.ctx, secret, netip.MustParseAddr(ip), "test"); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.svc.FlushUsage(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lastUse := func() (time.Time, string, int) {
+			t.Helper()
+			got, err := e.svc.FindTokenByID(e.ctx, owner, service.Personal, tok.ID)
+			if err != nil || got.LastUsedAt == nil {
+				t.Fatalf("got %v, %v; want a last use", got, err)
+			}
+			sum := 0
+			for _, d := range got.Usage {
+				sum += d
+			}
+			return *got.LastUsedAt, got.LastUsedIP, sum
+		}
+		use("192.0.2.1")
+		first, ip, n := lastUse()
+		if ip != "192.0.2.1" || n != 1 {
+			t.Fatalf("first use: got %s from %s, %d uses; want from 192.0.2.1, 1 use", first, ip, n)
+		}
+		e.clock.Add(time.Minute)
+		use("192.0.2.1")
+		if at, ip, n := lastUse(); !at.Equal(first) || ip != "192.0.2.1" || n != 2 {
+			t.Fatalf("a minute later, same address: got %s from %s, %d uses; want %s still, 2 uses", at, ip, n, first)
+		}
+		e.clock.Add(time.Minute)
+		use("198.51.100.9")
+		second, ip, n := lastUse()
+		if !second.After(first) || ip != "198.51.100.9" || n != 3 {
+			t.Fatalf("from another address: got %s from %s, %d uses; want a later use from 198.51.100.9, 3 uses", second, ip, n)
+		}
+		e.clock.Add(10 * time.Minute)
+		use("198.51.100.9")
+		if at, ip, n := lastUse(); !at.After(second) || ip != "198.51.100.9" || n != 4 {
+			t.Fatalf("10 minutes later: got %s from %s, %d uses; want a use after %s, 4 uses", at, ip, n, second)
+		}
+	})
+}
+
 // A flush larger than one transaction's share writes every token's use,
 // count and event, chunk after chunk.
 func TestUsageFlushedInChunks(t *testing.T) {

@@ -11,9 +11,11 @@ import (
 )
 
 // usageTracker gathers token use in memory so that authentication does no
-// synchronous database write; flush writes last-used times and hourly use
-// counts in one batch, and the token.used audit events: on first use, then
-// at most one aggregated event per token per hour.
+// synchronous database write; flush writes hourly use counts in one
+// batch, last-used times and addresses (a token's at most every
+// lastUseEvery, unless its address changed), and the token.used audit
+// events: on first use, then at most one aggregated event per token per
+// hour.
 type usageTracker struct {
 	s *Service
 
@@ -23,9 +25,10 @@ type usageTracker struct {
 	writing int
 	// pruned is when counts older than the usage window were last deleted.
 	pruned time.Time
-	// audited remembers, per token, when its last token.used event was
-	// written and how many uses have gathered since.
-	audited auditedSet
+	// written remembers, per token, when its last token.used event was
+	// written and how many uses have gathered since, and when and from
+	// which address its last use was last written.
+	written usageStates
 }
 
 type pendingUse struct {
@@ -109,7 +112,7 @@ func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time
 	u.mu.Lock()
 	p := u.pending[id]
 	if p == nil {
-		_, seen := u.audited.get(keyOf(id))
+		_, _, seen := u.written.get(keyOf(id))
 		p = &pendingUse{orgID: orgID, userID: userID, first: neverUsed && !seen}
 		u.pending[id] = p
 	}
@@ -163,12 +166,15 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	var events []event
 	u.mu.Lock()
 	for id, p := range batch {
-		uses = append(uses, keyward.TokenUse{TokenID: id, At: p.at, IP: addrString(p.ip), Count: p.count})
+		k := keyOf(id)
+		a, w, seen := u.written.get(k)
+		if ip := ipHash(p.ip); !seen || now.Unix()-int64(w.at) >= int64(lastUseEvery/time.Second) || ip != w.ipHash {
+			uses = append(uses, keyward.TokenUse{TokenID: id, At: p.at, IP: addrString(p.ip), Count: p.count})
+			w = writtenUse{at: uint32(now.Unix()), ipHash: ip}
+		}
 		for h, n := range p.hours() {
 			counts = append(counts, keyward.UsageCount{TokenID: id, Hour: h, Count: n})
 		}
-		k := keyOf(id)
-		a, seen := u.audited.get(k)
 		count := a.count() + uint32(min(p.count, 1<<31))
 		if p.first || !seen || now.Unix()-a.at() >= int64(time.Hour/time.Second) {
 			events = append(events, event{id: id, p: p, count: int(count)})
@@ -176,7 +182,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		} else {
 			a = audited(a.at(), count)
 		}
-		u.audited.set(k, a)
+		u.written.set(k, a, w)
 	}
 	prune := now.Sub(u.pruned) >= time.Hour
 	if prune {
@@ -234,6 +240,24 @@ func (s *Service) UnwrittenUsage() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return len(u.pending) + u.writing
+}
+
+// lastUseEvery is how often a token's last use is written while it is in
+// use from one address: a last-use write rewrites the token's row, a page
+// of the database for each token, where its hourly count is a small row.
+// GitLab writes a token's last use at most every 10 minutes too. A use
+// from another address is written at the next flush.
+const lastUseEvery = 10 * time.Minute
+
+// ipHash is a 32-bit FNV-1a hash of an address, to tell whether a token's
+// address changed since its last use was written.
+func ipHash(ip netip.Addr) uint32 {
+	b := ip.As16()
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
 }
 
 // flushChunk bounds the rows (last uses, hourly counts, audit events) one
