@@ -87,10 +87,11 @@ func audited(at int64, count uint32) auditedUse {
 
 // idKey is a token id as a key of 8 bytes (FNV-1a): the table of every
 // token a node has seen used (a million, for a large product) then holds
-// 16 bytes a slot and no pointer for the garbage collector to scan. Two
+// 24 bytes a slot and no pointer for the garbage collector to scan. Two
 // ids of one key (about one chance in 10^7 among a million tokens) would
-// share their hourly token.used events; their use counts and last uses
-// stay their own.
+// share their hourly token.used events and the schedule of their last-use
+// writes (one's could wait up to lastUseEvery); their use counts stay
+// their own.
 type idKey uint64
 
 func keyOf(id string) idKey {
