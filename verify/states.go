@@ -90,37 +90,31 @@ func (s *states) internLocked(model *keyward.PermissionModel, k keyward.Kind, r 
 // ones. It takes a reference to each for the entry; release gives them
 // back. The caller holds mu.
 func (s *states) attachLocked(e *entry, h *held) {
-	if i, ok := s.orgIDs[h.org.org.ID]; ok {
-		e.org, h.org = i, s.orgs.get(i)
-		s.orgs.hold(i)
-	} else {
-		e.org = s.orgs.add(h.org)
-		s.orgIDs[h.org.org.ID] = e.org
-	}
+	e.org, h.org = shareLocked(&s.orgs, s.orgIDs, h.org.org.ID, h.org)
 	if h.member != nil {
-		if i, ok := s.memberKeys[h.member.key]; ok {
-			e.member, h.member = i, s.members.get(i)
-			s.members.hold(i)
-		} else {
-			e.member = s.members.add(h.member)
-			s.memberKeys[h.member.key] = e.member
-		}
+		e.member, h.member = shareLocked(&s.members, s.memberKeys, h.member.key, h.member)
 	}
-	switch {
-	case e.perms != 0: // interned
+	if e.perms != 0 { // interned
 		s.perms.hold(e.perms)
-	default:
-		if i, ok := s.custom[h.perms.joined]; ok {
-			e.perms, h.perms = i, s.perms.get(i)
-			s.perms.hold(i)
-		} else {
-			e.perms = s.perms.add(h.perms)
-			s.custom[h.perms.joined] = e.perms
-		}
+	} else {
+		e.perms, h.perms = shareLocked(&s.perms, s.custom, h.perms.joined, h.perms)
 	}
 	if h.extra != nil {
 		e.extra = s.extras.add(h.extra)
 	}
+}
+
+// shareLocked returns the number and value of key in t, named by idx,
+// with one more reference; when key has none, it numbers p for key. The
+// caller holds the states' lock.
+func shareLocked[T any](t *refTable[T], idx map[string]uint32, key string, p *T) (uint32, *T) {
+	if i, ok := idx[key]; ok {
+		t.hold(i)
+		return i, t.get(i)
+	}
+	i := t.add(p)
+	idx[key] = i
+	return i, p
 }
 
 // release gives back the references an entry attached took. It takes mu
