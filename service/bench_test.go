@@ -34,16 +34,8 @@ func BenchmarkCreateToken(b *testing.B) {
 func BenchmarkAuthenticate(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			store := be.open(b)
-			svc, err := service.New(store, service.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			svc, boot := benchBoot(b, be.open)
 			ctx := context.Background()
-			boot, err := svc.Bootstrap(ctx, service.BootstrapRequest{Email: "owner@example.com", OrgName: "Acme", Password: "correct horse battery staple"})
-			if err != nil {
-				b.Fatal(err)
-			}
 			ip := netip.MustParseAddr("10.0.0.1")
 			evict := &keyward.Change{Kind: keyward.ChangeToken, Hash: boot.Token.Hash[:]}
 			b.Run("hit", func(b *testing.B) {
@@ -72,62 +64,82 @@ func BenchmarkAuthenticate(b *testing.B) {
 }
 
 // BenchmarkFlushUsage writes the use of 1,000 tokens, each used since the
-// last flush (last use, hourly count), as a node under steady traffic does
-// every few seconds, on every backend present; it reports the cost per
-// token written.
+// last flush, as a node under steady traffic does every few seconds, on
+// every backend present; it reports the cost per token written. In
+// "counts" the tokens are used from one address, so a flush writes their
+// hourly counts alone (a last use is written at most every 10 minutes
+// from one address); in "last-uses" each round comes from a new address,
+// so every token's last use is written too.
 func BenchmarkFlushUsage(b *testing.B) {
 	const tokens = 1000
 	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			svc, owner := benchOwner(b, be.open)
-			ctx := context.Background()
-			secrets := make([]string, tokens)
-			for i := range secrets {
-				var err error
-				if _, secrets[i], err = svc.CreateToken(ctx, owner, service.Personal, service.TokenRequest{Name: "bench"}); err != nil {
-					b.Fatal(err)
-				}
+		for _, newAddress := range []bool{false, true} {
+			name := be.name + "/counts"
+			if newAddress {
+				name = be.name + "/last-uses"
 			}
-			ip := netip.MustParseAddr("10.0.0.1")
-			use := func() {
-				for _, s := range secrets {
-					if _, err := svc.Authenticate(ctx, s, ip, "bench"); err != nil {
+			b.Run(name, func(b *testing.B) {
+				svc, owner := benchOwner(b, be.open)
+				ctx := context.Background()
+				secrets := make([]string, tokens)
+				for i := range secrets {
+					var err error
+					if _, secrets[i], err = svc.CreateToken(ctx, owner, service.Personal, service.TokenRequest{Name: "bench"}); err != nil {
 						b.Fatal(err)
 					}
 				}
-			}
-			// The first flush also writes each token's first-use audit event.
-			use()
-			if err := svc.FlushUsage(ctx); err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				b.StopTimer()
+				ip := netip.MustParseAddr("10.0.0.1")
+				use := func() {
+					if newAddress {
+						ip = ip.Next()
+					}
+					for _, s := range secrets {
+						if _, err := svc.Authenticate(ctx, s, ip, "bench"); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				// The first flush also writes each token's first-use audit
+				// event and last use.
 				use()
-				b.StartTimer()
 				if err := svc.FlushUsage(ctx); err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*tokens), "µs/token")
-		})
+				for b.Loop() {
+					b.StopTimer()
+					use()
+					b.StartTimer()
+					if err := svc.FlushUsage(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*tokens), "µs/token")
+			})
+		}
 	}
+}
+
+// benchBoot returns a service over a fresh store that open makes, and
+// what bootstrapping it returned.
+func benchBoot(b *testing.B, open func(testing.TB) service.Store) (*service.Service, *service.BootstrapResult) {
+	b.Helper()
+	svc, err := service.New(open(b), service.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	boot, err := svc.Bootstrap(context.Background(), service.BootstrapRequest{Email: "owner@example.com", OrgName: "Acme", Password: "correct horse battery staple"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc, boot
 }
 
 // benchOwner returns a service over a fresh store that open makes, and
 // its bootstrapped owner as a caller.
 func benchOwner(b *testing.B, open func(testing.TB) service.Store) (*service.Service, *service.Caller) {
 	b.Helper()
-	svc, err := service.New(open(b), service.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	boot, err := svc.Bootstrap(ctx, service.BootstrapRequest{Email: "owner@example.com", OrgName: "Acme", Password: "correct horse battery staple"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	owner, err := svc.Authenticate(ctx, boot.Secret, netip.Addr{}, "bench")
+	svc, boot := benchBoot(b, open)
+	owner, err := svc.Authenticate(context.Background(), boot.Secret, netip.Addr{}, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,15 +14,8 @@ import (
 func BenchmarkOAuthGrant(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			svc, err := service.New(be.open(b), service.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			svc, boot := benchBoot(b, be.open)
 			ctx := context.Background()
-			boot, err := svc.Bootstrap(ctx, service.BootstrapRequest{Email: "owner@example.com", OrgName: "Acme", Password: "correct horse battery staple"})
-			if err != nil {
-				b.Fatal(err)
-			}
 			client, err := svc.RegisterOAuthClient(ctx, service.OAuthRegistration{Name: "bench", RedirectURIs: []string{testRedirect}}, "", "")
 			if err != nil {
 				b.Fatal(err)
