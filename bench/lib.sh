@@ -59,6 +59,9 @@ written() {
   echo "$script: the server still had $n tokens' use to write after 10 minutes" >&2; exit 1
 }
 
+# entries URL: how many tokens the keyward server at URL has cached.
+entries() { curl -fsS "$1/metrics" | awk '/^keyward_verify_cache_entries / {print $2}'; }
+
 # cpu_ticks PID: the user and system CPU time PID has used, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)

@@ -53,7 +53,6 @@ start_keyward "$tmp/keyward"
 url=$(cat "$tmp/keyward.url")
 pid_of_small=${pids[-1]}
 pid_of_all=$pid_of_small
-entries() { curl -fsS "$url/metrics" | awk '/^keyward_verify_cache_entries / {print $2}'; }
 rss_start=$(rss_mib "$pid_of_small")
 
 log "caching the first $SMALL tokens"
@@ -69,7 +68,7 @@ done
 written "$url" >/dev/null
 sleep 65 # a return of free memory (at most once a minute)
 rss_small=$(rss_mib "$pid_of_small")
-entries_small=$(entries)
+entries_small=$(entries "$url")
 
 log "caching all $TOKENS tokens"
 t0=$(date +%s)
@@ -78,7 +77,7 @@ log "presented $TOKENS tokens in $(( $(date +%s) - t0 ))s"
 waited=$(written "$url")
 log "their first uses written ${waited}s later"
 rss_all=$(rss_mib "$pid_of_small")
-entries_all=$(entries)
+entries_all=$(entries "$url")
 
 log "wrk: $RUNS runs each, interleaved, $DURATION, $THREADS threads, $CONNECTIONS connections"
 for i in $(seq 1 "$RUNS"); do
