@@ -62,6 +62,10 @@ func TestLoad(t *testing.T) {
 		{"GET", "/v1/x/public", 3},
 		{"GET", "/v1/x/y/public", -1},
 		{"GET", "/", 4},
+		{"GET", "/x", -1},
+		{"GET", "/v1/x/public/more", -1},
+		{"GET", "/v1//x///public", 3},                   // cleaned
+		{"GET", "/v1/agent/", -1},                       // cleaned to /v1/agent
 		{"GET", "/v1/agent/../monitors/1", 1},           // judged as cleaned
 		{"GET", "/v1/agent%2F..%2F..%2Fv1/x/public", 3}, // unescaped, then cleaned
 		{"GET", "http://example.com/v1/agent/x", 0},

@@ -84,13 +84,12 @@ func (p *RoutePolicy) Match(method, uri string) (*Rule, bool, error) {
 
 // MatchPath is Match for a path already cleaned (see CleanURLPath).
 func (p *RoutePolicy) MatchPath(method, clean string) (*Rule, bool) {
-	segs := splitPath(clean)
 	for i := range p.rules {
 		r := &p.rules[i]
 		if len(r.Methods) > 0 && !slices.Contains(r.Methods, method) {
 			continue
 		}
-		if matchSegs(r.segs, segs) {
+		if matchPath(r.segs, clean) {
 			return r, true
 		}
 	}
@@ -118,26 +117,24 @@ func CleanURLPath(u *url.URL) string {
 	return path.Clean(p)
 }
 
-func splitPath(p string) []string {
-	if p == "/" {
-		return nil
-	}
-	return strings.Split(strings.TrimPrefix(p, "/"), "/")
-}
-
-func matchSegs(pattern, segs []string) bool {
+// matchPath reports whether the clean path p matches the pattern's
+// segments. It walks p in place: it is asked on every GET /v1/auth.
+func matchPath(pattern []string, p string) bool {
+	rest, more := strings.TrimPrefix(p, "/"), p != "/"
 	for i, ps := range pattern {
-		if i >= len(segs) {
+		if !more {
 			return false
 		}
 		if ps == "*" && i == len(pattern)-1 {
 			return true // the last "*" takes the rest, one segment or more
 		}
-		if ps != "*" && ps != segs[i] {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		if ps != "*" && ps != seg {
 			return false
 		}
 	}
-	return len(pattern) == len(segs)
+	return !more
 }
 
 // parsePattern checks a path pattern and splits it into segments.
