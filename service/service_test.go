@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -31,6 +32,7 @@ type env struct {
 	svc   *service.Service
 	clock *clock
 	boot  *service.BootstrapResult
+	store service.Store
 }
 
 // forEachBackend runs fn on a fresh service over every backend present.
@@ -49,7 +51,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 			if err != nil {
 				t.Fatalf("Bootstrap: %v", err)
 			}
-			fn(t, &env{t: t, ctx: ctx, svc: svc, clock: ck, boot: boot})
+			fn(t, &env{t: t, ctx: ctx, svc: svc, clock: ck, boot: boot, store: store})
 		})
 	}
 }
@@ -640,6 +642,123 @@ func TestUsageFlushedInChunks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A usage flush that fails loses nothing and writes nothing twice: the
+// next flush writes the last uses, hourly counts and token.used events the
+// failed one did not. A trigger makes the database refuse one token's row
+// of one kind; the flush writes 2 rows a transaction, so that some of its
+// transactions commit before the one that fails.
+func TestFailedFlushRequeued(t *testing.T) {
+	defer service.SetFlushChunk(2)()
+	for _, kind := range []struct{ name, event, table, row string }{
+		{"last use", "UPDATE OF last_used_at", "tokens", "NEW.id = '%s'"},
+		{"count", "INSERT", "token_usage", "NEW.token_id = '%s'"},
+		{"event", "INSERT", "audit_events", "NEW.target = '%s' AND NEW.action = 'token.used'"},
+	} {
+		t.Run(kind.name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, e *env) {
+				owner := e.auth(e.boot.Secret)
+				if err := e.svc.FlushUsage(e.ctx); err != nil {
+					t.Fatal(err)
+				}
+				var ids, secrets []string
+				for i := range 5 {
+					tok, secret, err := e.svc.CreateToken(e.ctx, owner, service.Personal, service.TokenRequest{Name: fmt.Sprintf("f%d", i)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for range i + 1 {
+						e.auth(secret)
+					}
+					ids, secrets = append(ids, tok.ID), append(secrets, secret)
+				}
+				used := e.clock.Now()
+				refuse(t, e, kind.event, kind.table, fmt.Sprintf(kind.row, ids[2]))
+				if err := e.svc.FlushUsage(e.ctx); err == nil {
+					t.Fatal("flush with a refused row: got no error")
+				} else if strings.Contains(err.Error(), secrets[2]) {
+					t.Fatal("the flush error holds a secret")
+				}
+				if n := e.svc.UnwrittenUsage(); n == 0 {
+					t.Fatal("after the failed flush: no use left to write")
+				}
+				allow(t, e, kind.table)
+				e.clock.Add(time.Minute)
+				e.auth(secrets[0])
+				if err := e.svc.FlushUsage(e.ctx); err != nil {
+					t.Fatal(err)
+				}
+				if n := e.svc.UnwrittenUsage(); n != 0 {
+					t.Fatalf("after the second flush: %d tokens' use unwritten, want 0", n)
+				}
+				for i, id := range ids {
+					got, err := e.svc.FindTokenByID(e.ctx, owner, service.Personal, id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sum, want := 0, i+1
+					for _, n := range got.Usage {
+						sum += n
+					}
+					if i == 0 {
+						want++
+					}
+					if got.LastUsedAt == nil || got.LastUsedAt.Before(used) || sum != want {
+						t.Errorf("token %d: last used %v, %d uses counted; want a use at %s or later, %d uses", i, got.LastUsedAt, sum, used, want)
+					}
+					ev, _, err := e.svc.FindAudit(e.ctx, owner, keyward.AuditFilter{Action: keyward.ActionTokenUsed, Target: id})
+					if err != nil || len(ev) != 1 {
+						t.Fatalf("token %d: %d token.used events (%v), want 1", i, len(ev), err)
+					}
+					var d struct {
+						Count int  `json:"count"`
+						First bool `json:"first_use"`
+					}
+					if err := json.Unmarshal(ev[0].Details, &d); err != nil {
+						t.Fatal(err)
+					}
+					// Token 0's second use counts in its event only if its
+					// first event was refused with the failed flush.
+					if !d.First || d.Count != i+1 && !(i == 0 && d.Count == 2) {
+						t.Errorf("token %d: event of %d uses, first use %v; want %d uses, the first", i, d.Count, d.First, i+1)
+					}
+				}
+			})
+		})
+	}
+}
+
+// refuse makes e's database refuse to write the rows of table that cond
+// selects, by a trigger, until allow.
+func refuse(t *testing.T, e *env, event, table, cond string) {
+	t.Helper()
+	db := e.store.(interface{ Writer() *sql.DB }).Writer()
+	stmts := []string{fmt.Sprintf("CREATE TRIGGER refuse BEFORE %s ON %s WHEN %s BEGIN SELECT RAISE(ABORT, 'refused by the test'); END", event, table, cond)}
+	if strings.HasSuffix(t.Name(), "postgres") {
+		stmts = []string{
+			"CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+			fmt.Sprintf("CREATE TRIGGER refuse BEFORE %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION refuse()", event, table, cond),
+		}
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(e.ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// allow drops refuse's trigger on table.
+func allow(t *testing.T, e *env, table string) {
+	t.Helper()
+	db := e.store.(interface{ Writer() *sql.DB }).Writer()
+	q := "DROP TRIGGER refuse"
+	if strings.HasSuffix(t.Name(), "postgres") {
+		q += " ON " + table
+	}
+	if _, err := db.ExecContext(e.ctx, q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
 }
 
 func TestLastOwner(t *testing.T) {

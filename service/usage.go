@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
@@ -46,8 +45,8 @@ type pendingUse struct {
 	earlier   map[time.Time]int
 }
 
-// addUse counts one use in the hour that starts at hour.
-func (p *pendingUse) addUse(hour time.Time) {
+// addUses counts n uses in the hour that starts at hour.
+func (p *pendingUse) addUses(hour time.Time, n int) {
 	if !hour.Equal(p.hour) {
 		if p.hourCount > 0 {
 			if p.earlier == nil {
@@ -58,7 +57,7 @@ func (p *pendingUse) addUse(hour time.Time) {
 		p.hour, p.hourCount = hour, p.earlier[hour]
 		delete(p.earlier, hour)
 	}
-	p.hourCount++
+	p.hourCount += n
 }
 
 // hours returns the counts per hour of the batch.
@@ -119,7 +118,7 @@ func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time
 	}
 	p.at, p.ip = now, ip
 	p.count++
-	p.addUse(keyward.HourOf(now))
+	p.addUses(keyward.HourOf(now), 1)
 	u.mu.Unlock()
 }
 
@@ -159,12 +158,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	now := s.Now()
 	uses := make([]keyward.TokenUse, 0, len(batch))
 	var counts []keyward.UsageCount
-	type event struct {
-		id    string
-		p     *pendingUse
-		count int
-	}
-	var events []event
+	var events []usedEvent
 	u.mu.Lock()
 	for id, p := range batch {
 		k := keyOf(id)
@@ -178,7 +172,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		}
 		count := a.count() + uint32(min(p.count, 1<<31))
 		if p.first || !seen || now.Unix()-a.at() >= int64(time.Hour/time.Second) {
-			events = append(events, event{id: id, p: p, count: int(count)})
+			events = append(events, usedEvent{id: id, p: p, count: int(count)})
 			a = audited(now.Unix(), 0)
 		} else {
 			a = audited(a.at(), count)
@@ -190,21 +184,52 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		u.pruned = now
 	}
 	u.mu.Unlock()
-	// Transactions of at most flushChunk rows, so that a large batch never
-	// holds SQLite's one writer (or many of PostgreSQL's rows) for long: a
-	// revocation waits for one chunk at most.
+	uses, counts, events, err := s.writeUsage(ctx, uses, counts, events)
+	if err != nil {
+		u.requeue(batch, uses, counts, events)
+		return err
+	}
+	if prune {
+		// A day of margin beyond the window, for nodes whose clocks differ.
+		return s.store.Update(ctx, func(tx Tx) error {
+			_, err := tx.PruneTokenUsage(ctx, keyward.UsageWindowStart(now).AddDate(0, 0, -1))
+			return err
+		})
+	}
+	return nil
+}
+
+// usedEvent is a token.used audit event a flush writes: count uses of
+// token id since its last one.
+type usedEvent struct {
+	id    string
+	p     *pendingUse
+	count int
+}
+
+// writeUsage writes a flush's last uses, hourly counts and token.used
+// events, in transactions of at most flushChunk rows, so that a large
+// batch never holds SQLite's one writer (or many of PostgreSQL's rows) for
+// long: a revocation waits for one chunk at most. When a transaction
+// fails it returns the error with the rows that were not written.
+func (s *Service) writeUsage(ctx context.Context, uses []keyward.TokenUse, counts []keyward.UsageCount, events []usedEvent) ([]keyward.TokenUse, []keyward.UsageCount, []usedEvent, error) {
 	update := func(f func(tx Tx) error) error { return s.store.Update(ctx, f) }
-	for part := range slices.Chunk(uses, flushChunk) {
+	for len(uses) > 0 {
+		part := uses[:min(len(uses), flushChunk)]
 		if err := update(func(tx Tx) error { return tx.TouchTokens(ctx, part) }); err != nil {
-			return err
+			return uses, counts, events, err
 		}
+		uses = uses[len(part):]
 	}
-	for part := range slices.Chunk(counts, flushChunk) {
+	for len(counts) > 0 {
+		part := counts[:min(len(counts), flushChunk)]
 		if err := update(func(tx Tx) error { return tx.AddTokenUsage(ctx, part) }); err != nil {
-			return err
+			return nil, counts, events, err
 		}
+		counts = counts[len(part):]
 	}
-	for part := range slices.Chunk(events, flushChunk) {
+	for len(events) > 0 {
+		part := events[:min(len(events), flushChunk)]
 		err := update(func(tx Tx) error {
 			for _, e := range part {
 				c := &Caller{IP: addrString(e.p.ip), Token: &keyward.Token{ID: e.id}}
@@ -219,17 +244,47 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 			return nil
 		})
 		if err != nil {
-			return err
+			return nil, nil, events, err
 		}
+		events = events[len(part):]
 	}
-	if prune {
-		// A day of margin beyond the window, for nodes whose clocks differ.
-		return update(func(tx Tx) error {
-			_, err := tx.PruneTokenUsage(ctx, keyward.UsageWindowStart(now).AddDate(0, 0, -1))
-			return err
-		})
+	return nil, nil, nil, nil
+}
+
+// requeue gives back to the next flush what a failed one did not write
+// (a failed transaction writes nothing, so nothing is written twice): a
+// last use is written whatever lastUseEvery says, counts are added to the
+// uses gathered since, and an event is due at once, with its count and
+// whether it is the first use. batch is the failed flush's gathered use.
+func (u *usageTracker) requeue(batch map[string]*pendingUse, uses []keyward.TokenUse, counts []keyward.UsageCount, events []usedEvent) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	back := func(id string) *pendingUse {
+		q := u.pending[id]
+		if q == nil {
+			p := batch[id]
+			q = &pendingUse{orgID: p.orgID, userID: p.userID, at: p.at, ip: p.ip}
+			u.pending[id] = q
+		}
+		return q
 	}
-	return nil
+	for _, x := range uses {
+		back(x.TokenID)
+		k := keyOf(x.TokenID)
+		a, w, _ := u.written.get(k)
+		w.at = 0
+		u.written.set(k, a, w)
+	}
+	for _, c := range counts {
+		back(c.TokenID).addUses(c.Hour, c.Count)
+	}
+	for _, e := range events {
+		q := back(e.id)
+		q.first = q.first || e.p.first
+		k := keyOf(e.id)
+		_, w, _ := u.written.get(k)
+		u.written.set(k, audited(0, uint32(e.count)), w)
+	}
 }
 
 // UnwrittenUsage returns how many tokens' use this node has gathered and

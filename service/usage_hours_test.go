@@ -12,9 +12,10 @@ func TestPendingUseHours(t *testing.T) {
 	h1, h2 := h0.Add(time.Hour), h0.Add(2*time.Hour)
 	var p pendingUse
 	for _, h := range []time.Time{h0, h0, h1, h0, h2, h2, h1} {
-		p.addUse(h)
+		p.addUses(h, 1)
 	}
-	want := map[time.Time]int{h0: 3, h1: 2, h2: 2}
+	p.addUses(h0, 5) // a failed flush's count given back
+	want := map[time.Time]int{h0: 8, h1: 2, h2: 2}
 	if got := p.hours(); !maps.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
