@@ -32,6 +32,8 @@ type cluster struct {
 	boot *service.BootstrapResult
 	// owner is the bootstrap owner as node a sees them.
 	owner *service.Caller
+	// store is a's store, for caughtUp; nil where no test needs it.
+	store service.Store
 }
 
 // settle bounds how long a change may take to reach the other node in
@@ -49,6 +51,25 @@ func newCluster(t *testing.T, a, b *service.Service) *cluster {
 		t.Fatalf("Authenticate on a: %v", err)
 	}
 	return c
+}
+
+// caughtUp waits until b has applied every change-feed entry written so
+// far, and returns the newest entry's sequence number. A token b caches
+// before it applies the entry of the token's creation is evicted by that
+// entry, and read again at its next use.
+func (c *cluster) caughtUp() int64 {
+	c.t.Helper()
+	var last int64
+	err := c.store.View(c.ctx, func(tx service.Tx) error {
+		var err error
+		last, err = tx.LastChangeSeq(c.ctx)
+		return err
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.eventually("b has read the feed", func() bool { return c.b.VerifyStats().LastSeq >= last })
+	return last
 }
 
 // code is what node n answers for secret: "" for a valid token, else the
@@ -306,23 +327,13 @@ func testFallenBehindPrune(t *testing.T, node func(o nodeOptions) *service.Servi
 	var cut atomic.Bool
 	b := node(nodeOptions{cut: &cut})
 	c := newCluster(t, a, b)
+	c.store = store
 
 	tok, secret, err := a.CreateToken(c.ctx, c.owner, service.Personal, service.TokenRequest{Name: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// b caches the token once it has applied the entry of its creation,
-	// which would evict it.
-	var last int64
-	err = store.View(c.ctx, func(tx service.Tx) error {
-		var err error
-		last, err = tx.LastChangeSeq(c.ctx)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.eventually("b has read the feed", func() bool { return b.VerifyStats().LastSeq >= last })
+	last := c.caughtUp()
 	if got := c.code(b, secret); got != "" {
 		t.Fatalf("new token on b: got %q, want valid", got)
 	}
@@ -389,9 +400,10 @@ func (c *cluster) revocations(n int, between func(i int)) []time.Duration {
 		}
 		toks[i] = minted{tok.ID, secret}
 	}
-	// b caches every token: a read that overlaps a change b applies is
-	// not cached, so b is asked until a whole round is answered from its
-	// cache.
+	// b caches every token once it has applied the entries of their
+	// creation: a read that overlaps a change b applies is not cached, so
+	// b is asked until a whole round is answered from its cache.
+	c.caughtUp()
 	for round := 0; ; round++ {
 		before := c.b.VerifyStats().Misses
 		for i, tk := range toks {
@@ -454,7 +466,9 @@ func TestRevocationPropagationPostgres(t *testing.T) {
 		t.Skip("1,000 revocations: skipped with -short")
 	}
 	url := testenv.PostgresURL(t)
-	c := newCluster(t, postgresNode(t, url, time.Minute, nodeOptions{}), postgresNode(t, url, time.Minute, nodeOptions{}))
+	var store service.Store
+	c := newCluster(t, postgresNode(t, url, time.Minute, nodeOptions{store: &store}), postgresNode(t, url, time.Minute, nodeOptions{}))
+	c.store = store
 	logLatencies(t, "PostgreSQL", c.revocations(1000, nil))
 }
 
@@ -465,7 +479,9 @@ func TestRevocationPropagationSQLite(t *testing.T) {
 		t.Skip("revocations: skipped with -short")
 	}
 	path := filepath.Join(t.TempDir(), "k.db")
-	c := newCluster(t, sqliteNode(t, path, nodeOptions{}), sqliteNode(t, path, nodeOptions{}))
+	var store service.Store
+	c := newCluster(t, sqliteNode(t, path, nodeOptions{store: &store}), sqliteNode(t, path, nodeOptions{}))
+	c.store = store
 	logLatencies(t, "SQLite", c.revocations(100, nil))
 }
 
@@ -475,7 +491,9 @@ func TestRevocationPropagationSQLite(t *testing.T) {
 // on the second node.
 func TestListenerCutPostgres(t *testing.T) {
 	url := testenv.PostgresURL(t)
-	c := newCluster(t, postgresNode(t, url, time.Minute, nodeOptions{}), postgresNode(t, url, time.Minute, nodeOptions{}))
+	var store service.Store
+	c := newCluster(t, postgresNode(t, url, time.Minute, nodeOptions{store: &store}), postgresNode(t, url, time.Minute, nodeOptions{}))
+	c.store = store
 	admin, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
