@@ -33,28 +33,48 @@ func ClientIP(r *http.Request, trustedProxies []netip.Prefix) netip.Addr {
 	if !trusted(peer) {
 		return peer
 	}
-	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-		// Several headers are one list, in order.
-		parts := strings.Split(strings.Join(xff, ","), ",")
-		for i := len(parts) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(parts[i]))
-			if err != nil {
-				// Garbage where an address belongs: the hop that wrote it is
-				// not to be believed; stop at the last address known good.
-				return peer
+	// The header names are canonical already: these are read on every
+	// GET /v1/auth behind a trusted proxy.
+	if xff := r.Header["X-Forwarded-For"]; len(xff) > 0 {
+		// Several headers are one list, in order: walk it from the right,
+		// header by header, without joining or splitting it.
+		for j := len(xff) - 1; j >= 0; j-- {
+			list := xff[j]
+			for {
+				i := strings.LastIndexByte(list, ',')
+				a, err := netip.ParseAddr(strings.TrimSpace(list[i+1:]))
+				if err != nil {
+					// Garbage where an address belongs: the hop that wrote it
+					// is not to be believed; stop at the last address known
+					// good.
+					return peer
+				}
+				a = a.Unmap()
+				if !trusted(a) {
+					return a
+				}
+				peer = a
+				if i < 0 {
+					break
+				}
+				list = list[:i]
 			}
-			a = a.Unmap()
-			if !trusted(a) {
-				return a
-			}
-			peer = a
 		}
 		return peer // every hop is trusted: the left-most is the client
 	}
-	if real := strings.TrimSpace(r.Header.Get("X-Real-IP")); real != "" {
+	if real := firstValue(r.Header["X-Real-Ip"]); real != "" {
 		if a, err := netip.ParseAddr(real); err == nil {
 			return a.Unmap()
 		}
 	}
 	return peer
+}
+
+// firstValue is the first of a header's values, trimmed; "" when it has
+// none.
+func firstValue(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(vs[0])
 }
