@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -108,14 +107,15 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict, service.VerifyCode, error) {
 	var none service.Verdict
 	method, uri := firstHeader(r.Header, originalMethodHeaders), firstHeader(r.Header, originalURIHeaders)
-	// The original URI is parsed once, for the query and the route policy.
-	var u *url.URL
+	// The original URI is split once, for the query and the route policy.
+	var clean string
 	if uri != "" {
+		var query string
 		var err error
-		if u, err = url.Parse(uri); err != nil {
+		if clean, query, err = config.SplitTarget(uri); err != nil {
 			return none, "", keyward.Errorf(keyward.EINVALID, "the original request's URI is not a URI")
 		}
-		if name, ok := tokenInQuery(u.RawQuery); ok {
+		if name, ok := tokenInQuery(query); ok {
 			return none, "", errTokenInURL(name)
 		}
 	}
@@ -136,7 +136,6 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict,
 			}
 		}
 		method = strings.ToUpper(method)
-		clean := config.CleanURLPath(u)
 		rule, ok := s.policy.MatchPath(method, clean)
 		if !ok {
 			return none, service.VerifyForbidden, keyward.Errorf(keyward.EFORBIDDEN, "no route rule admits %s %s", method, s.redactPath(clean))

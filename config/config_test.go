@@ -69,6 +69,9 @@ func TestLoad(t *testing.T) {
 		{"GET", "/v1/agent/../monitors/1", 1},           // judged as cleaned
 		{"GET", "/v1/agent%2F..%2F..%2Fv1/x/public", 3}, // unescaped, then cleaned
 		{"GET", "http://example.com/v1/agent/x", 0},
+		{"GET", "//v1/agent/x", 0},               // a path, not the host "v1"
+		{"GET", "//example.com/v1/x/public", -1}, // the path //example.com/v1/x/public
+		{"GET", "/v1/agent/x#/../../y", -1},      // "#" is part of a target's path: /v1/y
 	}
 	rules := cfg.Routes.Rules()
 	for _, tt := range tests {
@@ -161,5 +164,35 @@ func TestBadConfig(t *testing.T) {
 	os.WriteFile(p, []byte("routes: [{path: x}]"), 0o600)
 	if _, err := config.Load(p); err == nil || !strings.HasPrefix(err.Error(), "configuration "+p+": routes[0].path") {
 		t.Errorf("bad file: got %v, want an error naming the file and the field", err)
+	}
+}
+
+func TestSplitTarget(t *testing.T) {
+	tests := []struct {
+		target, clean, query string
+	}{
+		{"/monitors/1", "/monitors/1", ""},
+		{"/monitors/1?page=2&x", "/monitors/1", "page=2&x"},
+		{"/monitors/1?", "/monitors/1", ""},
+		{"//monitors/1", "/monitors/1", ""},
+		{"///monitors//1/", "/monitors/1", ""},
+		{"/a/./b/../c?q=%2F", "/a/c", "q=%2F"},
+		{"/a%2Fb?c", "/a/b", "c"},
+		{"/a%20b", "/a b", ""},
+		{"http://example.com/x/../y?z=1", "/y", "z=1"},
+		{"http://example.com", "/", ""},
+		{"relative/path", "/relative/path", ""},
+		{"*", "/*", ""},
+	}
+	for _, tt := range tests {
+		clean, query, err := config.SplitTarget(tt.target)
+		if err != nil || clean != tt.clean || query != tt.query {
+			t.Errorf("SplitTarget(%q): got %q, %q, %v; want %q, %q", tt.target, clean, query, err, tt.clean, tt.query)
+		}
+	}
+	for _, bad := range []string{"", "/a%zz", "/a\x00b", "/a?b\nc", "/a\x7f", "http://ex ample.com/", "http://example.com/\x01"} {
+		if clean, query, err := config.SplitTarget(bad); err == nil {
+			t.Errorf("SplitTarget(%q): got %q, %q, want an error", bad, clean, query)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -82,7 +83,7 @@ func (p *RoutePolicy) Match(method, uri string) (*Rule, bool, error) {
 	return r, ok, nil
 }
 
-// MatchPath is Match for a path already cleaned (see CleanURLPath).
+// MatchPath is Match for a path already cleaned (see SplitTarget).
 func (p *RoutePolicy) MatchPath(method, clean string) (*Rule, bool) {
 	for i := range p.rules {
 		r := &p.rules[i]
@@ -98,19 +99,54 @@ func (p *RoutePolicy) MatchPath(method, clean string) (*Rule, bool) {
 
 // CleanPath returns the cleaned, unescaped path of a request target.
 func CleanPath(uri string) (string, error) {
-	if uri == "" {
-		return "", fmt.Errorf("empty request target")
-	}
-	u, err := url.Parse(uri)
-	if err != nil {
-		return "", fmt.Errorf("request target is not a URI")
-	}
-	return CleanURLPath(u), nil
+	clean, _, err := SplitTarget(uri)
+	return clean, err
 }
 
-// CleanURLPath returns the cleaned, unescaped path of u.
-func CleanURLPath(u *url.URL) string {
-	p := u.Path
+// SplitTarget returns the cleaned, unescaped path and the raw query of a
+// request target: a path with an optional query, as nginx's $request_uri
+// and the X-Forwarded-Uri of Caddy and Traefik carry it, or an absolute
+// URL. A target that starts with "/" is a path even where it starts with
+// "//": the product behind the proxy reads "//admin/x" as the path
+// "//admin/x" (and most as "/admin/x"), never as the host "admin". It
+// reports an error for a target that is not a URI.
+func SplitTarget(target string) (clean, rawQuery string, err error) {
+	if target == "" {
+		return "", "", errors.New("empty request target")
+	}
+	if target[0] == '/' {
+		p, q, _ := strings.Cut(target, "?")
+		// The usual target has nothing to unescape nor to refuse: it is
+		// split where it stands, on every GET /v1/auth.
+		if strings.IndexByte(p, '%') < 0 && !hasControl(target) {
+			return cleanPath(p), q, nil
+		}
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			return "", "", errors.New("request target is not a URI")
+		}
+		return cleanPath(u.Path), u.RawQuery, nil
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return "", "", errors.New("request target is not a URI")
+	}
+	return cleanPath(u.Path), u.RawQuery, nil
+}
+
+// hasControl reports whether s holds an ASCII control character, which
+// no URI may.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanPath returns p cleaned, rooted at "/".
+func cleanPath(p string) string {
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
