@@ -250,9 +250,16 @@ func countRequest(r *http.Request, h http.Header, l Limiter, key string, limit i
 		}
 		return nil
 	}
-	// The header names are canonical, and one array holds the values:
-	// every answer carries them.
-	vals := [3]string{strconv.Itoa(res.Limit), strconv.Itoa(res.Remaining), strconv.FormatInt(ceilUnix(res.Reset), 10)}
+	// Every answer carries these: the header names are canonical, the
+	// three numbers are one string, and one array holds the values.
+	var b [64]byte
+	n := strconv.AppendInt(b[:0], int64(res.Limit), 10)
+	i := len(n)
+	n = strconv.AppendInt(n, int64(res.Remaining), 10)
+	j := len(n)
+	n = strconv.AppendInt(n, ceilUnix(res.Reset), 10)
+	all := string(n)
+	vals := [3]string{all[:i], all[i:j], all[j:]}
 	h[canonLimit], h[canonRemaining], h[canonReset] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	if res.Allowed {
 		return nil
