@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// realIPHeaders is X-Real-IP, canonical, for firstHeader.
+var realIPHeaders = []string{"X-Real-Ip"}
+
 // clientIP is the address of the client that sent r (see ClientIP).
 func (s *server) clientIP(r *http.Request) netip.Addr { return ClientIP(r, s.proxies) }
 
@@ -62,19 +65,10 @@ func ClientIP(r *http.Request, trustedProxies []netip.Prefix) netip.Addr {
 		}
 		return peer // every hop is trusted: the left-most is the client
 	}
-	if real := firstValue(r.Header["X-Real-Ip"]); real != "" {
+	if real := firstHeader(r.Header, realIPHeaders); real != "" {
 		if a, err := netip.ParseAddr(real); err == nil {
 			return a.Unmap()
 		}
 	}
 	return peer
-}
-
-// firstValue is the first of a header's values, trimmed; "" when it has
-// none.
-func firstValue(vs []string) string {
-	if len(vs) == 0 {
-		return ""
-	}
-	return strings.TrimSpace(vs[0])
 }
