@@ -546,6 +546,24 @@ func TestUsageGatheredAndAudited(t *testing.T) {
 		if n := used(); n != 2 {
 			t.Fatalf("token.used after an hour: got %d, want 2 (aggregated)", n)
 		}
+		// The first event is the first use; the hour's aggregate is not,
+		// though the cache still holds the token as read before its use.
+		ev, _, _ := e.svc.FindAudit(e.ctx, owner, keyward.AuditFilter{Action: keyward.ActionTokenUsed, Target: tok.ID})
+		for i, want := range []struct {
+			count int
+			first bool
+		}{{2, false}, {5, true}} { // newest first
+			var d struct {
+				Count int  `json:"count"`
+				First bool `json:"first_use"`
+			}
+			if err := json.Unmarshal(ev[i].Details, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Count != want.count || d.First != want.first {
+				t.Errorf("event %d: %d uses, first use %v; want %d, %v", i, d.Count, d.First, want.count, want.first)
+			}
+		}
 	})
 }
 

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"hash/maphash"
+	"iter"
 	"net/netip"
 	"sync"
 	"time"
@@ -17,9 +19,15 @@ import (
 // hour.
 type usageTracker struct {
 	s *Service
+	// shards gather the use of tokens not yet flushed, each token's in the
+	// shard its id hashes to, so that a node's cores record uses of
+	// different tokens without waiting for one lock.
+	shards [usageShards]usageShard
+	seed   maphash.Seed
 
-	mu      sync.Mutex
-	pending map[string]*pendingUse
+	// mu guards what follows; a flush holds it while it reads and moves on
+	// the written states. It is taken before a shard's lock, never after.
+	mu sync.Mutex
 	// writing is how many tokens' use the flush under way is writing.
 	writing int
 	// pruned is when counts older than the usage window were last deleted.
@@ -30,12 +38,36 @@ type usageTracker struct {
 	written usageStates
 }
 
+// usageShards is how many locks gather token use; a power of two.
+const usageShards = 32
+
+// usageShard gathers the use of the tokens whose ids hash to it.
+type usageShard struct {
+	mu      sync.Mutex
+	pending map[string]*pendingUse
+	// Shards' locks on separate cache lines: each is taken on every
+	// verification.
+	_ [48]byte
+}
+
+// usageBatch is the use a flush takes from the shards, shard by shard.
+type usageBatch [usageShards]map[string]*pendingUse
+
+// get returns the pending use of token id in the batch, nil if none.
+func (b *usageBatch) get(u *usageTracker, id string) *pendingUse {
+	return b[u.shardOf(id)][id]
+}
+
 type pendingUse struct {
 	orgID, userID string
 	at            time.Time
 	ip            netip.Addr // made a string only when written
 	count         int
-	first         bool
+	// neverUsed: the token had no use recorded when it was read. first: it
+	// is the token's first use, decided by the flush (a token of which
+	// this node has written a use is not on its first use), or given back
+	// by a flush that failed to write it.
+	neverUsed, first bool
 	// hour and hourCount count the uses of the latest hour (its start);
 	// earlier hours holds those of the hours before it in this batch. A
 	// batch rarely spans two hours, so earlier is made only when it does,
@@ -102,24 +134,33 @@ func keyOf(id string) idKey {
 }
 
 func newUsageTracker(s *Service) *usageTracker {
-	return &usageTracker{s: s, pending: map[string]*pendingUse{}}
+	u := &usageTracker{s: s, seed: maphash.MakeSeed()}
+	for i := range u.shards {
+		u.shards[i].pending = map[string]*pendingUse{}
+	}
+	return u
+}
+
+// shardOf returns the index of the shard that gathers token id's use.
+func (u *usageTracker) shardOf(id string) int {
+	return int(maphash.String(u.seed, id) & (usageShards - 1))
 }
 
 // record notes one use of token id (of org and user) at now from ip.
 // neverUsed says the token had no use recorded when it was read; a use
-// this node has already gathered is no first use, however old that read.
+// this node has already written is no first use, however old that read.
 func (u *usageTracker) record(id, orgID, userID string, neverUsed bool, now time.Time, ip netip.Addr) {
-	u.mu.Lock()
-	p := u.pending[id]
+	sh := &u.shards[u.shardOf(id)]
+	sh.mu.Lock()
+	p := sh.pending[id]
 	if p == nil {
-		_, _, seen := u.written.get(keyOf(id))
-		p = &pendingUse{orgID: orgID, userID: userID, first: neverUsed && !seen}
-		u.pending[id] = p
+		p = &pendingUse{orgID: orgID, userID: userID, neverUsed: neverUsed}
+		sh.pending[id] = p
 	}
 	p.at, p.ip = now, ip
 	p.count++
 	p.addUses(keyward.HourOf(now), 1)
-	u.mu.Unlock()
+	sh.mu.Unlock()
 }
 
 func (u *usageTracker) run(ctx context.Context, every time.Duration) {
@@ -142,12 +183,22 @@ func (u *usageTracker) run(ctx context.Context, every time.Duration) {
 // are due. Once an hour it also deletes counts older than the usage window.
 func (s *Service) FlushUsage(ctx context.Context) error {
 	u := s.usage
+	var batch usageBatch
+	n := 0
 	u.mu.Lock()
-	batch := u.pending
-	u.pending = map[string]*pendingUse{}
-	u.writing = len(batch)
+	for i := range u.shards {
+		sh := &u.shards[i]
+		sh.mu.Lock()
+		batch[i] = sh.pending
+		if len(sh.pending) > 0 {
+			sh.pending = map[string]*pendingUse{}
+		}
+		sh.mu.Unlock()
+		n += len(batch[i])
+	}
+	u.writing = n
 	u.mu.Unlock()
-	if len(batch) == 0 {
+	if n == 0 {
 		return nil
 	}
 	defer func() {
@@ -156,13 +207,14 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		u.mu.Unlock()
 	}()
 	now := s.Now()
-	uses := make([]keyward.TokenUse, 0, len(batch))
+	uses := make([]keyward.TokenUse, 0, n)
 	var counts []keyward.UsageCount
 	var events []usedEvent
 	u.mu.Lock()
-	for id, p := range batch {
+	for id, p := range batch.all() {
 		k := keyOf(id)
 		a, w, seen := u.written.get(k)
+		p.first = p.first || (p.neverUsed && !seen)
 		if ip := ipHash(p.ip); !seen || now.Unix()-int64(w.at) >= int64(lastUseEvery/time.Second) || ip != w.ipHash {
 			uses = append(uses, keyward.TokenUse{TokenID: id, At: p.at, IP: addrString(p.ip), Count: p.count})
 			w = writtenUse{at: uint32(now.Unix()), ipHash: ip}
@@ -186,7 +238,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	u.mu.Unlock()
 	uses, counts, events, err := s.writeUsage(ctx, uses, counts, events)
 	if err != nil {
-		u.requeue(batch, uses, counts, events)
+		u.requeue(&batch, uses, counts, events)
 		return err
 	}
 	if prune {
@@ -256,34 +308,50 @@ func (s *Service) writeUsage(ctx context.Context, uses []keyward.TokenUse, count
 // last use is written whatever lastUseEvery says, counts are added to the
 // uses gathered since, and an event is due at once, with its count and
 // whether it is the first use. batch is the failed flush's gathered use.
-func (u *usageTracker) requeue(batch map[string]*pendingUse, uses []keyward.TokenUse, counts []keyward.UsageCount, events []usedEvent) {
+func (u *usageTracker) requeue(batch *usageBatch, uses []keyward.TokenUse, counts []keyward.UsageCount, events []usedEvent) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	back := func(id string) *pendingUse {
-		q := u.pending[id]
+	// back gives f token id's pending use, under its shard's lock.
+	back := func(id string, f func(q *pendingUse)) {
+		sh := &u.shards[u.shardOf(id)]
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		q := sh.pending[id]
 		if q == nil {
-			p := batch[id]
+			p := batch.get(u, id)
 			q = &pendingUse{orgID: p.orgID, userID: p.userID, at: p.at, ip: p.ip}
-			u.pending[id] = q
+			sh.pending[id] = q
 		}
-		return q
+		f(q)
 	}
 	for _, x := range uses {
-		back(x.TokenID)
+		back(x.TokenID, func(*pendingUse) {})
 		k := keyOf(x.TokenID)
 		a, w, _ := u.written.get(k)
 		w.at = 0
 		u.written.set(k, a, w)
 	}
 	for _, c := range counts {
-		back(c.TokenID).addUses(c.Hour, c.Count)
+		back(c.TokenID, func(q *pendingUse) { q.addUses(c.Hour, c.Count) })
 	}
 	for _, e := range events {
-		q := back(e.id)
-		q.first = q.first || e.p.first
+		back(e.id, func(q *pendingUse) { q.first = q.first || e.p.first })
 		k := keyOf(e.id)
 		_, w, _ := u.written.get(k)
 		u.written.set(k, audited(0, uint32(e.count)), w)
+	}
+}
+
+// all yields every token id and pending use of the batch.
+func (b *usageBatch) all() iter.Seq2[string, *pendingUse] {
+	return func(yield func(string, *pendingUse) bool) {
+		for _, m := range b {
+			for id, p := range m {
+				if !yield(id, p) {
+					return
+				}
+			}
+		}
 	}
 }
 
@@ -295,7 +363,14 @@ func (s *Service) UnwrittenUsage() int {
 	u := s.usage
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return len(u.pending) + u.writing
+	n := u.writing
+	for i := range u.shards {
+		sh := &u.shards[i]
+		sh.mu.Lock()
+		n += len(sh.pending)
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 // lastUseEvery is how often a token's last use is written while it is in
