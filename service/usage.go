@@ -189,9 +189,10 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	for i := range u.shards {
 		sh := &u.shards[i]
 		sh.mu.Lock()
-		batch[i] = sh.pending
+		// An empty shard keeps its map, and the batch takes none of it: the
+		// flush reads its batch without the shards' locks.
 		if len(sh.pending) > 0 {
-			sh.pending = map[string]*pendingUse{}
+			batch[i], sh.pending = sh.pending, map[string]*pendingUse{}
 		}
 		sh.mu.Unlock()
 		n += len(batch[i])

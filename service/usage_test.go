@@ -1,7 +1,9 @@
 package service_test
 
 import (
+	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,6 +75,59 @@ func TestDailyUsage(t *testing.T) {
 		want[keyward.UsageDays-29] = 4
 		if !slices.Equal(got.Usage, want) {
 			t.Fatalf("28 days later: got usage %v, want %v", got.Usage, want)
+		}
+	})
+}
+
+// Uses recorded while flushes run are each counted once: none is lost
+// between a flush's taking of the shards and the next, and under -race no
+// flush reads a map that a verification writes.
+func TestUsageRecordedDuringFlushes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		owner := e.auth(e.boot.Secret)
+		tok, secret, err := e.svc.CreateToken(e.ctx, owner, service.Personal, service.TokenRequest{Name: "busy"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const workers, uses = 4, 200
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range uses {
+					if _, err := e.svc.Authenticate(e.ctx, secret, netip.MustParseAddr("127.0.0.1"), "test"); err != nil {
+						t.Errorf("Authenticate: %v", err)
+						return
+					}
+				}
+			}()
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		for flushing := true; flushing; {
+			select {
+			case <-done:
+				flushing = false
+			default:
+			}
+			if err := e.svc.FlushUsage(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := e.svc.UnwrittenUsage(); n != 0 {
+			t.Fatalf("after the last flush: %d tokens' use unwritten, want 0", n)
+		}
+		got, err := e.svc.FindTokenByID(e.ctx, owner, service.Personal, tok.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		for _, n := range got.Usage {
+			sum += n
+		}
+		if sum != workers*uses {
+			t.Errorf("uses counted: got %d, want %d", sum, workers*uses)
 		}
 	})
 }
