@@ -16,8 +16,12 @@ const (
 	ERATELIMITED  = "rate_limited"
 	ETOKENINURL   = "token_in_url"
 	EIPNOTALLOWED = "ip_not_allowed"
-	EINTERNAL     = "internal"
-	EUNAVAILABLE  = "unavailable"
+	// EPOWER refuses an action whose result would have more power than
+	// the caller: a secret, role, permission, scope, allowlist, expiry or
+	// rate limit beyond the caller's own (see Power).
+	EPOWER       = "power_exceeded"
+	EINTERNAL    = "internal"
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is an error a user may see: a code from the list above and a

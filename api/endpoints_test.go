@@ -41,8 +41,9 @@ func TestEveryOperationMatchesSchema(t *testing.T) {
 		var rot client.TokenSecret
 		e.as(o, "POST", id+"/rotate", client.RotateRequest{Overlap: "1h"}).want(t, 200, &rot)
 		e.as(o, "POST", id+"/revoke", client.RevokeRequest{Reason: "test"}).want(t, 200, nil)
-		e.as(o, "POST", id+"/regenerate", client.RegenerateRequest{ExpiresIn: "1d"}).want(t, 200, nil)
+		e.as(o, "POST", id+"/regenerate", client.RegenerateRequest{ExpiresIn: "1d"}).wantError(t, 409, "conflict")
 		e.as(rot.Secret, "GET", "/v1/whoami", nil).want(t, 200, nil)
+		e.as(o, "POST", base+"/"+rot.Token.ID+"/regenerate", client.RegenerateRequest{ExpiresIn: "1d"}).want(t, 200, nil)
 		e.as(o, "DELETE", id, nil).want(t, 204, nil)
 		if base == "/v1/orgs/acme/keys" {
 			e.as(o, "DELETE", base+"?confirm=all", nil).want(t, 200, nil)
@@ -65,7 +66,7 @@ func TestEveryOperationMatchesSchema(t *testing.T) {
 	e.as(o, "GET", "/v1/orgs/acme/audit", nil).want(t, 200, nil)
 	e.as(o, "GET", "/v1/orgs/acme/audit?format=jsonl", nil).want(t, 200, nil)
 	var verifier client.TokenSecret
-	e.as(o, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "verifier", Role: "admin"}).want(t, 201, &verifier)
+	e.as(o, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "verifier", Role: "admin", ExpiresIn: "1d"}).want(t, 201, &verifier)
 	e.as(verifier.Secret, "POST", "/v1/verify", client.VerifyRequest{Token: o, Permission: "monitors:read"}).want(t, 200, nil)
 	e.as(o, "GET", "/v1/auth", nil).want(t, 200, nil)
 	e.do("GET", "/metrics", nil).want(t, 200, nil)

@@ -19,6 +19,7 @@ var statusByCode = map[string]int{
 	keyward.EUNAUTHORIZED: http.StatusUnauthorized,
 	keyward.EFORBIDDEN:    http.StatusForbidden,
 	keyward.EIPNOTALLOWED: http.StatusForbidden,
+	keyward.EPOWER:        http.StatusForbidden,
 	keyward.ENOTFOUND:     http.StatusNotFound,
 	keyward.EINVALID:      http.StatusBadRequest,
 	keyward.ETOKENINURL:   http.StatusBadRequest,

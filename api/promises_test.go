@@ -454,7 +454,7 @@ func TestAPIKeyRoleCeiling(t *testing.T) {
 	e := newEnv(t)
 	admin := e.member("erin@example.com", "acme", keyward.RoleAdmin)
 	member := e.member("finn@example.com", "acme", keyward.RoleMember)
-	e.as(admin, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "too strong", Role: "owner"}).wantError(t, 403, "forbidden")
+	e.as(admin, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "too strong", Role: "owner"}).wantError(t, 403, "power_exceeded")
 	var k client.TokenSecret
 	e.as(admin, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "default role"}).want(t, 201, &k)
 	if k.Token.Kind != "api_key" || k.Token.Role == nil || *k.Token.Role != "admin" || k.Token.UserID != nil || !strings.HasPrefix(k.Secret, "kw_key_") {
@@ -466,7 +466,7 @@ func TestAPIKeyRoleCeiling(t *testing.T) {
 	// A key may not mint a key above its own role either.
 	var viewerKey client.TokenSecret
 	e.as(admin, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "admin key", Role: "admin"}).want(t, 201, &viewerKey)
-	e.as(viewerKey.Secret, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "owner key", Role: "owner"}).wantError(t, 403, "forbidden")
+	e.as(viewerKey.Secret, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "owner key", Role: "owner"}).wantError(t, 403, "power_exceeded")
 	// Kinds in the body: agent and probe tokens; a PAT is not an org key.
 	var agent client.TokenSecret
 	e.as(admin, "POST", "/v1/orgs/acme/keys", client.TokenRequest{Name: "agent", Kind: "agent", AgentID: "agent-1"}).want(t, 201, &agent)

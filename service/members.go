@@ -125,6 +125,9 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, req MemberRequest) (
 	if err := canManage(c, req.Role); err != nil {
 		return nil, err
 	}
+	if err := s.permitRole(c, req.Role); err != nil {
+		return nil, err
+	}
 	email, err := validateEmail(req.Email)
 	if err != nil {
 		return nil, err
@@ -236,6 +239,9 @@ func (s *Service) UpdateMember(ctx context.Context, c *Caller, ref string, upd M
 	if err := canManage(c, upd.Role); err != nil {
 		return nil, err
 	}
+	if err := s.permitRole(c, upd.Role); err != nil {
+		return nil, err
+	}
 	return s.changeMember(ctx, c, ref, func(tx Tx, m *Member) (string, map[string]any, error) {
 		if m.Role == upd.Role {
 			return "", nil, nil
@@ -260,6 +266,12 @@ func (s *Service) SuspendMember(ctx context.Context, c *Caller, ref string, susp
 	return s.changeMember(ctx, c, ref, func(tx Tx, m *Member) (string, map[string]any, error) {
 		if m.Suspended == suspend {
 			return "", nil, nil
+		}
+		if !suspend {
+			// Unsuspending gives the member's role back to their tokens.
+			if err := s.permitRole(c, m.Role); err != nil {
+				return "", nil, err
+			}
 		}
 		if suspend {
 			if c.User != nil && c.User.ID == m.UserID {

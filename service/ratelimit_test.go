@@ -30,6 +30,11 @@ func TestTokenRateLimitGrant(t *testing.T) {
 	e := &env{t: t, ctx: ctx, svc: svc, boot: boot}
 	owner := e.auth(boot.Secret)
 	member := e.auth(e.member("mia@example.com", boot.Org.Slug, keyward.RoleMember))
+	_, highSecret, err := svc.AdminCreateToken(ctx, "owner@example.com", boot.Org.Slug, service.TokenRequest{Name: "high", RateLimit: 100_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	high := e.auth(highSecret)
 	for _, c := range []struct {
 		who    string
 		caller *service.Caller
@@ -40,7 +45,9 @@ func TestTokenRateLimitGrant(t *testing.T) {
 		{"member at the default", member, 1000, ""},
 		{"member raises", member, 1001, keyward.EFORBIDDEN},
 		{"member negative", member, -1, keyward.EINVALID},
-		{"owner raises", owner, 50_000, ""},
+		{"owner's token at the default raises", owner, 50_000, keyward.EPOWER},
+		{"owner's token with a higher limit raises", high, 50_000, ""},
+		{"owner's token raises past its own", high, 100_001, keyward.EPOWER},
 	} {
 		tok, _, err := svc.CreateToken(ctx, c.caller, service.Personal, service.TokenRequest{Name: c.who, RateLimit: c.limit})
 		if got := code(err); got != c.want {

@@ -444,8 +444,8 @@ func TestPolicyBlocks(t *testing.T) {
 func TestAPIKeyRoleCeiling(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		admin := e.auth(e.member("ann@example.com", "acme", keyward.RoleAdmin))
-		if _, _, err := e.svc.CreateToken(e.ctx, admin, service.OrgKeys, service.TokenRequest{Name: "k", Role: keyward.RoleOwner}); code(err) != keyward.EFORBIDDEN {
-			t.Fatalf("admin mints an owner key: got %v, want forbidden", err)
+		if _, _, err := e.svc.CreateToken(e.ctx, admin, service.OrgKeys, service.TokenRequest{Name: "k", Role: keyward.RoleOwner}); code(err) != keyward.EPOWER {
+			t.Fatalf("admin mints an owner key: got %v, want power_exceeded", err)
 		}
 		key, secret, err := e.svc.CreateToken(e.ctx, admin, service.OrgKeys, service.TokenRequest{Name: "k", Role: keyward.RoleViewer})
 		if err != nil {

@@ -152,6 +152,7 @@ func (s *Service) newToken(c *Caller, set TokenSet, req TokenRequest) (*keyward.
 	if err := s.checkRateLimit(c, req.RateLimit); err != nil {
 		return nil, "", err
 	}
+	s.inherit(c, t, req)
 	secret := s.format.New(kind)
 	t.Hash, t.Display = keyward.HashToken(secret), keyward.DisplayToken(secret)
 	t.Usage = make([]int, keyward.UsageDays)
@@ -159,9 +160,13 @@ func (s *Service) newToken(c *Caller, set TokenSet, req TokenRequest) (*keyward.
 }
 
 // insertToken stores a token from newToken in tx, with its change-feed
-// entry and its audit event, if its org's policy allows it.
+// entry and its audit event, if its org's policy allows it and c's power
+// covers it.
 func (s *Service) insertToken(ctx context.Context, tx Tx, c *Caller, t *keyward.Token) error {
 	if err := s.checkPolicy(ctx, tx, t); err != nil {
+		return err
+	}
+	if err := s.permit(c, t); err != nil {
 		return err
 	}
 	if err := tx.CreateToken(ctx, t); err != nil {
@@ -173,8 +178,10 @@ func (s *Service) insertToken(ctx context.Context, tx Tx, c *Caller, t *keyward.
 	return s.audit(ctx, tx, c, t.OrgID, keyward.ActionTokenCreated, t.ID, tokenDetails(t))
 }
 
-// checkGrant checks what the new token may do against what the caller
-// may: its role, its permission subset, and the kind's own permissions.
+// checkGrant reads the new token's role and permission subset from the
+// request and checks them against what its kind (and, for a personal
+// token, its owner's role) can hold at all; permit then checks the result
+// against the caller's power.
 func (s *Service) checkGrant(c *Caller, t *keyward.Token, req TokenRequest) error {
 	switch t.Kind {
 	case keyward.KindAPIKey:
@@ -188,9 +195,6 @@ func (s *Service) checkGrant(c *Caller, t *keyward.Token, req TokenRequest) erro
 		if !role.Valid() {
 			return invalid("unknown role %q: want one of owner, admin, member, viewer", role)
 		}
-		if !c.Operator && role.Rank() > c.Role.Rank() {
-			return keyward.Errorf(keyward.EFORBIDDEN, "an API key's role may not be above your own (%s)", c.Role)
-		}
 		t.Role = role
 	case keyward.KindAgent:
 		if req.AgentID == "" {
@@ -203,15 +207,8 @@ func (s *Service) checkGrant(c *Caller, t *keyward.Token, req TokenRequest) erro
 	if t.Kind != keyward.KindAgent && req.AgentID != "" {
 		return invalid("only agent tokens have an agent_id")
 	}
-	ceiling := s.perms.ForKind(t.Kind, t.Role)
-	if t.Kind.Personal() {
-		ceiling = c.Permissions
-	}
+	ceiling := s.perms.ForKind(t.Kind, ownerRole(c, t))
 	if req.Permissions == nil {
-		// A narrowed caller passes its narrowing on to what it mints.
-		if t.Kind.Personal() && c.Token != nil && c.Token.Permissions != nil {
-			t.Permissions = slices.Clone(c.Token.Permissions)
-		}
 		return nil
 	}
 	for _, p := range req.Permissions {
@@ -428,10 +425,15 @@ type RegenerateRequest struct {
 // RegenerateToken gives a token a new secret and a new validity, keeping
 // its id, name, description, permissions and scopes; the old secret dies at
 // once. It works on active, revoked and expired tokens, and returns the new
-// secret.
+// secret. Returns ECONFLICT for a token rotated out (it keeps its place in
+// its family), EPOWER if the regenerated token would have more power than
+// the caller.
 func (s *Service) RegenerateToken(ctx context.Context, c *Caller, set TokenSet, id string, req RegenerateRequest) (*keyward.Token, string, error) {
 	var secret string
 	t, err := s.modify(ctx, c, set, id, func(tx Tx, t *keyward.Token) (string, any, error) {
+		if err := superseded(t); err != nil {
+			return "", nil, err
+		}
 		now := s.Now()
 		exp, err := expiry(req.ExpiresIn, req.ExpiresAt, now)
 		if err != nil {
@@ -447,8 +449,10 @@ func (s *Service) RegenerateToken(ctx context.Context, c *Caller, set TokenSet, 
 		t.ExpiresAt = exp
 		t.CreatedAt = now
 		t.RevokedAt, t.RevokedBy, t.RevokeReason = nil, "", ""
-		t.SupersededBy = ""
 		t.Generation++
+		if err := s.permit(c, t); err != nil {
+			return "", nil, err
+		}
 		if err := s.checkPolicy(ctx, tx, t); err != nil {
 			return "", nil, err
 		}
@@ -463,10 +467,25 @@ func (s *Service) RegenerateToken(ctx context.Context, c *Caller, set TokenSet, 
 	return t, secret, nil
 }
 
+// superseded refuses to give a rotated-out token a new secret or a second
+// successor: a family has one live head.
+func superseded(t *keyward.Token) error {
+	if t.SupersededBy == "" {
+		return nil
+	}
+	return &keyward.Error{
+		Code:    keyward.ECONFLICT,
+		Message: "this token was rotated out and has a successor; rotate or regenerate " + t.SupersededBy + " instead",
+		Detail:  "a token has at most one successor",
+	}
+}
+
 // RotateToken mints a new token with the old one's settings; the old one
 // keeps working for overlap (0 to 7 days), then expires. Using it after
 // that revokes the whole family. Returns the new token and its secret;
-// ECONFLICT if the token is not active.
+// ECONFLICT if the token is not active or already has a successor (of
+// concurrent rotations exactly one wins: the store serialises them), and
+// EPOWER if the new token would have more power than the caller.
 func (s *Service) RotateToken(ctx context.Context, c *Caller, set TokenSet, id string, overlap time.Duration, req RegenerateRequest) (*keyward.Token, string, error) {
 	if overlap < 0 || overlap > MaxRotateOverlap {
 		return nil, "", invalid("overlap must be between 0 and 7d")
@@ -476,6 +495,9 @@ func (s *Service) RotateToken(ctx context.Context, c *Caller, set TokenSet, id s
 	_, err := s.modify(ctx, c, set, id, func(tx Tx, old *keyward.Token) (string, any, error) {
 		now := s.Now()
 		if err := s.deriveStatus(ctx, tx, old, now); err != nil {
+			return "", nil, err
+		}
+		if err := superseded(old); err != nil {
 			return "", nil, err
 		}
 		if old.State != keyward.StatusActive && old.State != keyward.StatusBlocked {
@@ -496,6 +518,9 @@ func (s *Service) RotateToken(ctx context.Context, c *Caller, set TokenSet, id s
 		n.Scopes = slices.Clone(old.Scopes)
 		secret = s.format.New(n.Kind)
 		n.Hash, n.Display = keyward.HashToken(secret), keyward.DisplayToken(secret)
+		if err := s.permit(c, &n); err != nil {
+			return "", nil, err
+		}
 		if err := s.checkPolicy(ctx, tx, &n); err != nil {
 			return "", nil, err
 		}
@@ -594,6 +619,9 @@ func (s *Service) AddScope(ctx context.Context, c *Caller, set TokenSet, id stri
 			return "", nil, invalid("at most %d scopes", maxScopes)
 		}
 		t.Scopes = append(t.Scopes, sc)
+		if err := s.permit(c, t); err != nil {
+			return "", nil, err
+		}
 		return keyward.ActionTokenScopeAdded, map[string]any{"scope": sc}, nil
 	})
 }
@@ -618,6 +646,9 @@ func (s *Service) RemoveScope(ctx context.Context, c *Caller, set TokenSet, id, 
 			return "", nil, s.deriveStatus(ctx, tx, t, s.Now())
 		}
 		t.Scopes = kept
+		if err := s.permit(c, t); err != nil {
+			return "", nil, err
+		}
 		return keyward.ActionTokenScopeRemoved, map[string]any{"scopes": removed}, nil
 	})
 }

@@ -99,6 +99,7 @@ var statusOf = map[string]int{
 	keyward.EUNAUTHORIZED: http.StatusUnauthorized,
 	keyward.EFORBIDDEN:    http.StatusForbidden,
 	keyward.EIPNOTALLOWED: http.StatusForbidden,
+	keyward.EPOWER:        http.StatusForbidden,
 	keyward.ENOTFOUND:     http.StatusNotFound,
 	keyward.EINVALID:      http.StatusBadRequest,
 	keyward.ECONFLICT:     http.StatusConflict,
