@@ -20,14 +20,23 @@ func (s *Service) audit(ctx context.Context, tx Tx, c *Caller, orgID, action, ta
 		IP:         c.IP,
 		UserAgent:  c.UserAgent,
 	}
-	if details != nil {
-		b, err := json.Marshal(details)
-		if err != nil {
-			return err
-		}
-		e.Details = b
+	if err := setDetails(e, details); err != nil {
+		return err
 	}
 	return tx.AppendAudit(ctx, e)
+}
+
+// setDetails sets e's details to details as JSON; nil leaves them empty.
+func setDetails(e *keyward.AuditEvent, details any) error {
+	if details == nil {
+		return nil
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	e.Details = b
+	return nil
 }
 
 // change appends a change-feed entry in tx.
@@ -41,7 +50,7 @@ func (s *Service) change(ctx context.Context, tx Tx, kind, orgID, tokenID, userI
 // first, and the next page's cursor. Returns EFORBIDDEN without
 // audit:read.
 func (s *Service) FindAudit(ctx context.Context, c *Caller, f keyward.AuditFilter) ([]*keyward.AuditEvent, string, error) {
-	if err := c.require(keyward.PermAuditRead); err != nil {
+	if err := s.require(c, keyward.PermAuditRead); err != nil {
 		return nil, "", err
 	}
 	f.OrgID = c.Org.ID

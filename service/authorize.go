@@ -86,7 +86,7 @@ func (s *Service) permit(c *Caller, t *keyward.Token) error {
 	if why == "" {
 		return nil
 	}
-	return powerError(why, c.Token != nil && c.Token.ID == t.ID)
+	return s.refused(c, powerError(why, c.Token != nil && c.Token.ID == t.ID))
 }
 
 // permitRole is the rule for giving a member role (adding, promoting or
@@ -100,11 +100,11 @@ func (s *Service) permitRole(c *Caller, role keyward.Role) error {
 	p := s.callerPower(c)
 	q := keyward.Power{OrgID: p.OrgID, Role: role, Permissions: s.perms.ForRole(role), RateLimit: p.RateLimit}
 	if why := p.Shortfall(q); why != "" {
-		return &keyward.Error{
+		return s.refused(c, &keyward.Error{
 			Code:    keyward.EPOWER,
 			Message: fmt.Sprintf("the role %s would give more power than the credential you are using has: %s", role, why),
 			Detail:  "a member's tokens act with their role; only a credential that holds all of it may give it",
-		}
+		})
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ type MemberUpdate struct {
 // FindMembers lists the caller's org's members, oldest first, after the
 // cursor. Returns EFORBIDDEN without members:read.
 func (s *Service) FindMembers(ctx context.Context, c *Caller, cursor string, limit int) ([]*Member, string, error) {
-	if err := c.require(keyward.PermMembersRead); err != nil {
+	if err := s.require(c, keyward.PermMembersRead); err != nil {
 		return nil, "", err
 	}
 	limit = keyward.PageSize(limit)
@@ -89,7 +89,7 @@ func (s *Service) findMember(ctx context.Context, tx Tx, c *Caller, ref string) 
 
 // FindMember returns one member of the caller's org by user id or email.
 func (s *Service) FindMember(ctx context.Context, c *Caller, ref string) (*Member, error) {
-	if err := c.require(keyward.PermMembersRead); err != nil {
+	if err := s.require(c, keyward.PermMembersRead); err != nil {
 		return nil, err
 	}
 	var m *Member
@@ -103,12 +103,12 @@ func (s *Service) FindMember(ctx context.Context, c *Caller, ref string) (*Membe
 
 // canManage checks that c may act on a member holding role, or give role:
 // only owners touch owners.
-func canManage(c *Caller, role keyward.Role) error {
-	if err := c.require(keyward.PermMembersManage); err != nil {
+func (s *Service) canManage(c *Caller, role keyward.Role) error {
+	if err := s.require(c, keyward.PermMembersManage); err != nil {
 		return err
 	}
 	if !c.Operator && role.Rank() > c.Role.Rank() {
-		return keyward.Errorf(keyward.EFORBIDDEN, "only an owner may manage owners")
+		return s.refused(c, keyward.Errorf(keyward.EFORBIDDEN, "only an owner may manage owners"))
 	}
 	return nil
 }
@@ -122,7 +122,7 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, req MemberRequest) (
 	if !req.Role.Valid() {
 		return nil, invalid("unknown role %q: want one of owner, admin, member, viewer", req.Role)
 	}
-	if err := canManage(c, req.Role); err != nil {
+	if err := s.canManage(c, req.Role); err != nil {
 		return nil, err
 	}
 	if err := s.permitRole(c, req.Role); err != nil {
@@ -201,7 +201,7 @@ func lastOwner(ctx context.Context, tx Tx, m *Member) error {
 // nothing changed; changeMember then records the change-feed entry and
 // the audit event.
 func (s *Service) changeMember(ctx context.Context, c *Caller, ref string, fn func(tx Tx, m *Member) (string, map[string]any, error)) (*Member, error) {
-	if err := canManage(c, keyward.RoleViewer); err != nil {
+	if err := s.canManage(c, keyward.RoleViewer); err != nil {
 		return nil, err
 	}
 	var out *Member
@@ -210,7 +210,7 @@ func (s *Service) changeMember(ctx context.Context, c *Caller, ref string, fn fu
 		if err != nil {
 			return err
 		}
-		if err := canManage(c, m.Role); err != nil {
+		if err := s.canManage(c, m.Role); err != nil {
 			return err
 		}
 		out = m
@@ -236,7 +236,7 @@ func (s *Service) UpdateMember(ctx context.Context, c *Caller, ref string, upd M
 	if !upd.Role.Valid() {
 		return nil, invalid("unknown role %q: want one of owner, admin, member, viewer", upd.Role)
 	}
-	if err := canManage(c, upd.Role); err != nil {
+	if err := s.canManage(c, upd.Role); err != nil {
 		return nil, err
 	}
 	if err := s.permitRole(c, upd.Role); err != nil {
@@ -329,7 +329,7 @@ func (s *Service) RemoveMember(ctx context.Context, c *Caller, ref string) (*Mem
 // CountMemberTokens returns how many active personal tokens a member holds
 // in the caller's org: what removing them would revoke.
 func (s *Service) CountMemberTokens(ctx context.Context, c *Caller, ref string) (int, error) {
-	if err := c.require(keyward.PermMembersManage); err != nil {
+	if err := s.require(c, keyward.PermMembersManage); err != nil {
 		return 0, err
 	}
 	n := 0

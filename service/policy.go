@@ -18,7 +18,7 @@ type PolicyRequest struct {
 
 // FindPolicy returns the caller's org's policy. Any member may read it.
 func (s *Service) FindPolicy(ctx context.Context, c *Caller) (*keyward.Policy, error) {
-	if err := c.require(keyward.PermMembersRead); err != nil {
+	if err := s.require(c, keyward.PermMembersRead); err != nil {
 		return nil, err
 	}
 	var p *keyward.Policy
@@ -34,7 +34,7 @@ func (s *Service) FindPolicy(ctx context.Context, c *Caller) (*keyward.Policy, e
 // policy are blocked, not revoked. Returns EFORBIDDEN without
 // policy:manage.
 func (s *Service) SavePolicy(ctx context.Context, c *Caller, req PolicyRequest) (*keyward.Policy, error) {
-	if err := c.require(keyward.PermPolicyManage); err != nil {
+	if err := s.require(c, keyward.PermPolicyManage); err != nil {
 		return nil, err
 	}
 	p := &keyward.Policy{OrgID: c.Org.ID, RequireExpiry: req.RequireExpiry, UpdatedAt: s.Now()}

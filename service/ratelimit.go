@@ -15,11 +15,11 @@ func (s *Service) checkRateLimit(c *Caller, limit int) error {
 	case limit < 0:
 		return invalid("rate_limit must not be negative")
 	case s.rateLimit > 0 && limit > s.rateLimit && !c.Can(keyward.PermAPIKeysManage):
-		return &keyward.Error{
+		return s.refused(c, &keyward.Error{
 			Code:    keyward.EFORBIDDEN,
 			Message: "missing permission " + keyward.PermAPIKeysManage + " to raise a token's rate limit",
 			Detail:  fmt.Sprintf("without it a token's rate_limit may be at most the default, %d requests an hour", s.rateLimit),
-		}
+		})
 	}
 	return nil
 }

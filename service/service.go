@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -53,6 +54,8 @@ type Service struct {
 	changeRetention time.Duration
 	// cache answers Authenticate; update and Follow keep it true.
 	cache *verify.Cache
+	// denials gathers refused requests for the audit log.
+	denials denials
 
 	closeOnce sync.Once
 }
@@ -95,19 +98,21 @@ func New(store Store, opts Options) (*Service, error) {
 const DefaultUsageFlushInterval = 5 * time.Second
 
 // Start runs the background work until ctx ends: writing gathered usage
-// every interval, and pruning the change feed about every minute.
+// every interval, refused requests every DenialFlushInterval, and pruning
+// the change feed about every minute.
 func (s *Service) Start(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultUsageFlushInterval
 	}
 	go s.usage.run(ctx, interval)
 	go s.pruneChanges(ctx)
+	go s.runDenials(ctx)
 }
 
-// Close writes what usage is still gathered in memory.
+// Close writes what usage and refusals are still gathered in memory.
 func (s *Service) Close(ctx context.Context) error {
 	var err error
-	s.closeOnce.Do(func() { err = s.FlushUsage(ctx) })
+	s.closeOnce.Do(func() { err = errors.Join(s.FlushUsage(ctx), s.FlushDenials(ctx)) })
 	return err
 }
 

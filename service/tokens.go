@@ -89,7 +89,7 @@ func (s *Service) CreateToken(ctx context.Context, c *Caller, set TokenSet, req 
 // newToken checks a request to mint in set and returns the token it would
 // make, and its secret; nothing is stored yet.
 func (s *Service) newToken(c *Caller, set TokenSet, req TokenRequest) (*keyward.Token, string, error) {
-	if err := c.require(set.perms(true)); err != nil {
+	if err := s.require(c, set.perms(true)); err != nil {
 		return nil, "", err
 	}
 	kind := req.Kind
@@ -100,7 +100,7 @@ func (s *Service) newToken(c *Caller, set TokenSet, req TokenRequest) (*keyward.
 		return nil, "", invalid("kind %q cannot be minted here; want one of %v", kind, set.kinds())
 	}
 	if set == Personal && c.User == nil {
-		return nil, "", keyward.Errorf(keyward.EFORBIDDEN, "org credentials have no personal tokens")
+		return nil, "", s.refused(c, keyward.Errorf(keyward.EFORBIDDEN, "org credentials have no personal tokens"))
 	}
 	now := s.Now()
 	t := &keyward.Token{
@@ -216,7 +216,7 @@ func (s *Service) checkGrant(c *Caller, t *keyward.Token, req TokenRequest) erro
 			return invalid("unknown permission %q", p)
 		}
 		if !ceiling.Has(p) {
-			return keyward.Errorf(keyward.EFORBIDDEN, "permission %q is beyond what this %s may hold", p, t.Kind)
+			return s.refused(c, keyward.Errorf(keyward.EFORBIDDEN, "permission %q is beyond what this %s may hold", p, t.Kind))
 		}
 	}
 	t.Permissions = keyward.NewPermissions(req.Permissions...)
@@ -255,7 +255,7 @@ func tokenDetails(t *keyward.Token) map[string]any {
 // with each token's derived status and daily usage. Returns EFORBIDDEN without the
 // permission and EINVALID for a bad cursor or status.
 func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f keyward.TokenFilter) ([]*keyward.Token, string, error) {
-	if err := c.require(set.perms(false)); err != nil {
+	if err := s.require(c, set.perms(false)); err != nil {
 		return nil, "", err
 	}
 	switch f.Status {
@@ -302,7 +302,7 @@ func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f key
 // FindTokenByID returns one token of set, with its daily usage. Returns ENOTFOUND if it does not
 // exist or is not in the set, EFORBIDDEN without the permission.
 func (s *Service) FindTokenByID(ctx context.Context, c *Caller, set TokenSet, id string) (*keyward.Token, error) {
-	if err := c.require(set.perms(false)); err != nil {
+	if err := s.require(c, set.perms(false)); err != nil {
 		return nil, err
 	}
 	var t *keyward.Token
@@ -326,7 +326,7 @@ func (s *Service) FindTokenByID(ctx context.Context, c *Caller, set TokenSet, id
 // modify runs fn on token id of set in one write transaction, then derives
 // its status. fn returns the audit action and details, or "" for none.
 func (s *Service) modify(ctx context.Context, c *Caller, set TokenSet, id string, fn func(tx Tx, t *keyward.Token) (action string, details any, err error)) (*keyward.Token, error) {
-	if err := c.require(set.perms(true)); err != nil {
+	if err := s.require(c, set.perms(true)); err != nil {
 		return nil, err
 	}
 	var t *keyward.Token
@@ -551,7 +551,7 @@ func (s *Service) RotateToken(ctx context.Context, c *Caller, set TokenSet, id s
 
 // DeleteToken removes a token from lists; the audit log keeps its history.
 func (s *Service) DeleteToken(ctx context.Context, c *Caller, set TokenSet, id string) error {
-	if err := c.require(set.perms(true)); err != nil {
+	if err := s.require(c, set.perms(true)); err != nil {
 		return err
 	}
 	return s.update(ctx, func(tx Tx) error {
@@ -576,7 +576,7 @@ func (s *Service) deleteToken(ctx context.Context, tx Tx, c *Caller, t *keyward.
 // DeleteAllTokens deletes every token of set in the caller's org and
 // returns their ids.
 func (s *Service) DeleteAllTokens(ctx context.Context, c *Caller, set TokenSet) ([]string, error) {
-	if err := c.require(set.perms(true)); err != nil {
+	if err := s.require(c, set.perms(true)); err != nil {
 		return nil, err
 	}
 	if set == Personal && c.User == nil {

@@ -242,9 +242,9 @@ type VerifyRequest struct {
 // missing token, an unknown permission or a malformed entity.
 func (s *Service) Verify(ctx context.Context, c *Caller, req VerifyRequest) (Verdict, error) {
 	if c.Token == nil || c.Token.Kind != keyward.KindAPIKey {
-		return Verdict{}, &keyward.Error{Code: keyward.EFORBIDDEN, Message: "only an org API key may verify tokens", Detail: "create one with tokens:verify under /v1/orgs/{org}/keys"}
+		return Verdict{}, s.refused(c, &keyward.Error{Code: keyward.EFORBIDDEN, Message: "only an org API key may verify tokens", Detail: "create one with tokens:verify under /v1/orgs/{org}/keys"})
 	}
-	if err := c.require(keyward.PermTokensVerify); err != nil {
+	if err := s.require(c, keyward.PermTokensVerify); err != nil {
 		return Verdict{}, err
 	}
 	if strings.TrimSpace(req.Token) == "" {
