@@ -44,7 +44,7 @@ type env struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *service.Service
-	store interface{ Close() error }
+	store service.Store
 	clock *clock
 	srv   *httptest.Server
 	boot  *service.BootstrapResult
@@ -71,11 +71,18 @@ func newEnv(t *testing.T) *env {
 // policy, metrics); the logger and base URL are the test's own.
 func newEnvWith(t *testing.T, opts api.Options) *env {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "keyward.db"))
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
+	return newEnvOn(t, store, opts)
+}
+
+// newEnvOn is newEnvWith over a store of the test's choosing, which the
+// env closes.
+func newEnvOn(t *testing.T, store service.Store, opts api.Options) *env {
+	t.Helper()
+	ctx := context.Background()
 	ck := &clock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
