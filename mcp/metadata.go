@@ -3,15 +3,19 @@ package mcp
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/service"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
 
 // ScopesSupported are the OAuth scopes keyward's MCP resource understands:
-// the permissions its tools need. An OAuth token granted a subset carries
-// that subset as its permission narrowing.
-var ScopesSupported = []string{keyward.PermTokensRead, keyward.PermTokensWrite, keyward.PermAuditRead}
+// the permissions its tools need, which are also what an authorization
+// request without a scope gets (service.DefaultOAuthScope). An OAuth
+// token carries the scope granted (the requested permissions that the
+// user's role holds) as its permission narrowing.
+var ScopesSupported = strings.Fields(service.DefaultOAuthScope)
 
 // basicScopes are the scopes a 401 challenge asks for: those of the tools
 // every member may use. The audit log's scope is asked for when a call

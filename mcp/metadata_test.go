@@ -41,8 +41,8 @@ func TestMetadata(t *testing.T) {
 	for _, path := range []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"} {
 		doc := getMetadata(t, e, path, "")
 		if doc.Resource != e.srv.URL+"/mcp" || !slices.Equal(doc.AuthorizationServers, []string{e.srv.URL}) ||
-			!slices.Equal(doc.BearerMethodsSupported, []string{"header"}) || !slices.Contains(doc.ScopesSupported, "tokens:read") {
-			t.Errorf("GET %s: got %+v, want resource %s/mcp and authorization server %s", path, doc, e.srv.URL, e.srv.URL)
+			!slices.Equal(doc.BearerMethodsSupported, []string{"header"}) || !slices.Equal(doc.ScopesSupported, []string{"tokens:read", "tokens:write", "audit:read"}) {
+			t.Errorf("GET %s: got %+v, want resource %s/mcp, authorization server %s, and the tools' scopes, the default scope", path, doc, e.srv.URL, e.srv.URL)
 		}
 	}
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/.well-known/oauth-protected-resource", nil)

@@ -99,6 +99,9 @@ func (h *handler) check(ctx context.Context, v url.Values) (*validated, *pageErr
 	case a.Resource != h.resource:
 		return val, nil, &redirectError{service.OAuthInvalidTarget, "resource must be " + h.resource}
 	}
+	if _, err := h.svc.OAuthScope(a.Scope); err != nil {
+		return val, nil, &redirectError{keyward.ErrorCode(err), keyward.ErrorMessage(err)}
+	}
 	return val, nil, nil
 }
 
@@ -149,8 +152,11 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	orgs, err := h.svc.OAuthOrgs(r.Context(), user)
-	if err != nil {
+	orgs, err := h.svc.OAuthOrgs(r.Context(), user, val.req.Scope)
+	if c := keyward.ErrorCode(err); c == service.OAuthAccessDenied || c == service.OAuthInvalidScope {
+		h.redirectError(w, r, val, &redirectError{c, keyward.ErrorMessage(err)})
+		return
+	} else if err != nil {
 		h.log.Error("oauth: listing orgs", "err", err)
 		h.errorPage(w, &pageError{http.StatusInternalServerError, "internal error"})
 		return
@@ -292,8 +298,9 @@ func (h *handler) validCSRF(r *http.Request, form url.Values) bool {
 type orgChoice struct {
 	ID, Name, Slug string
 	Role           keyward.Role
-	Permissions    []string
-	Checked        bool
+	// Permissions are exactly what a token consented in this org gets.
+	Permissions []string
+	Checked     bool
 }
 
 // hiddenField is one parameter of the authorization request, carried by
@@ -309,11 +316,15 @@ type consentData struct {
 	RedirectURI string
 	Loopback    bool // the redirect URI is on this computer
 	Resource    string
-	UserEmail   string
-	Orgs        []orgChoice
-	Several     bool
-	CSRFToken   string
-	Fields      []hiddenField
+	// Scope is the scope the client asked for; empty when it asked for
+	// none and gets DefaultScope.
+	Scope        []string
+	DefaultScope string
+	UserEmail    string
+	Orgs         []orgChoice
+	Several      bool
+	CSRFToken    string
+	Fields       []hiddenField
 }
 
 func (h *handler) consentPage(w http.ResponseWriter, r *http.Request, val *validated, user *keyward.User, orgs []service.OAuthOrg) {
@@ -321,6 +332,7 @@ func (h *handler) consentPage(w http.ResponseWriter, r *http.Request, val *valid
 		ClientName: val.client.Name, ClientID: val.client.ID,
 		ByMetadata:  val.client.Kind == keyward.OAuthClientMetadata,
 		RedirectURI: val.req.RedirectURI, Resource: val.req.Resource, UserEmail: user.Email,
+		Scope: strings.Fields(val.req.Scope), DefaultScope: service.DefaultOAuthScope,
 		Several: len(orgs) > 1, CSRFToken: h.csrfToken(w, r),
 	}
 	if u, err := url.Parse(val.client.ID); err == nil && d.ByMetadata {
@@ -330,7 +342,7 @@ func (h *handler) consentPage(w http.ResponseWriter, r *http.Request, val *valid
 		d.Loopback = true // ValidateRedirectURI allows http on loopback hosts only
 	}
 	for i, o := range orgs {
-		perms := slices.Clone([]string(h.svc.Permissions().ForRole(o.Role)))
+		perms := slices.Clone([]string(o.Permissions))
 		d.Orgs = append(d.Orgs, orgChoice{ID: o.Org.ID, Name: o.Org.Name, Slug: o.Org.Slug, Role: o.Role, Permissions: perms, Checked: i == 0})
 	}
 	v := val.req.values()

@@ -36,6 +36,10 @@ func TestMetadata(t *testing.T) {
 		}
 	}
 	lists := map[string][]any{
+		// Every permission a role holds, the product's among them; not
+		// the agent's and probe's, which no OAuth token can hold.
+		"scopes_supported": {"apikeys:manage", "audit:read", "members:manage", "members:read", "monitors:read", "monitors:write",
+			"policy:manage", "tokens:read", "tokens:verify", "tokens:write"},
 		"code_challenge_methods_supported":      {"S256"},
 		"grant_types_supported":                 {"authorization_code"},
 		"response_types_supported":              {"code"},

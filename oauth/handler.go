@@ -178,7 +178,7 @@ func (h *handler) errorCode(r *http.Request, err error) (string, string) {
 	code := keyward.ErrorCode(err)
 	switch code {
 	case keyward.EINVALID, service.OAuthInvalidClient, service.OAuthInvalidGrant, service.OAuthInvalidTarget,
-		service.OAuthAccessDenied, service.OAuthInvalidRedirectURI, service.OAuthInvalidClientMetadata,
+		service.OAuthInvalidScope, service.OAuthAccessDenied, service.OAuthInvalidRedirectURI, service.OAuthInvalidClientMetadata,
 		service.OAuthUnsupportedTokenType:
 		return code, keyward.ErrorMessage(err)
 	case keyward.ENOTFOUND:

@@ -39,11 +39,13 @@ func params(v url.Values, names ...string) (map[string]string, error) {
 }
 
 // tokenResponse is the answer of RFC 6749 section 5.1: no refresh_token,
-// ever.
+// ever. Scope is the permissions granted, space-separated, always given:
+// they may be fewer than those asked for (section 3.3).
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope"`
 }
 
 // token is the token endpoint: authorization_code with PKCE, for public
@@ -85,6 +87,7 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken: secret, TokenType: "Bearer",
 		ExpiresIn: int64(t.ExpiresAt.Sub(t.CreatedAt).Seconds()),
+		Scope:     strings.Join(t.Permissions, " "),
 	})
 }
 

@@ -20,14 +20,15 @@ import (
 // exchange for a kw_oat_ token, and revocation. The oauth package speaks
 // HTTP; every decision is made here.
 
-// Error codes of OAuth (RFC 6749 section 5.2, RFC 7591 section 3.2.2,
-// RFC 7009 section 2.2.1, RFC 8707 section 2). The OAuth methods return
-// keyward.Errors with these codes beside keyward's own EINVALID
-// ("invalid_request", the same string as OAuth's).
+// Error codes of OAuth (RFC 6749 sections 4.1.2.1 and 5.2, RFC 7591
+// section 3.2.2, RFC 7009 section 2.2.1, RFC 8707 section 2). The OAuth
+// methods return keyward.Errors with these codes beside keyward's own
+// EINVALID ("invalid_request", the same string as OAuth's).
 const (
 	OAuthInvalidClient         = "invalid_client"
 	OAuthInvalidGrant          = "invalid_grant"
 	OAuthInvalidTarget         = "invalid_target"
+	OAuthInvalidScope          = "invalid_scope"
 	OAuthAccessDenied          = "access_denied"
 	OAuthInvalidRedirectURI    = "invalid_redirect_uri"
 	OAuthInvalidClientMetadata = "invalid_client_metadata"
@@ -52,6 +53,65 @@ const (
 	// UnnamedOAuthClient names a client that gave no name.
 	UnnamedOAuthClient = "Unnamed client"
 )
+
+// DefaultOAuthScope is the scope of an authorization request that names
+// none: the permissions keyward's own MCP tools use (list_tokens needs
+// tokens:read; create_token, revoke_token and regenerate_token need
+// tokens:write; list_audit needs audit:read; whoami needs none). Like any
+// scope it is intersected with the user's role in the chosen org, so that
+// a member's or viewer's token gets tokens:read and tokens:write, and an
+// admin's or owner's the three; never members:manage, apikeys:manage,
+// policy:manage or the product's permissions, which a client must ask for
+// by name.
+const DefaultOAuthScope = keyward.PermTokensRead + " " + keyward.PermTokensWrite + " " + keyward.PermAuditRead
+
+// OAuthScope returns the permissions that scope, the space-separated
+// scope of an authorization request, asks for: keyward's permission
+// strings, sorted, without repeats; DefaultOAuthScope's when scope is
+// empty or blank. Returns an error with code OAuthInvalidScope for a scope
+// that is too long, holds control characters, or names a value that is
+// not a permission of this installation.
+func (s *Service) OAuthScope(scope string) (keyward.Permissions, error) {
+	if len(scope) > maxScopeLen || strings.ContainsFunc(scope, isControl) {
+		return nil, keyward.Errorf(OAuthInvalidScope, "scope is longer than %d characters or holds control characters", maxScopeLen)
+	}
+	// RFC 6749 section 3.3: values delimited by spaces (a repeated space is
+	// forgiven; any other separator makes an unknown value).
+	values := slices.DeleteFunc(strings.Split(scope, " "), func(v string) bool { return v == "" })
+	if len(values) == 0 {
+		values = strings.Fields(DefaultOAuthScope)
+	}
+	for _, v := range values {
+		if !s.perms.Known(v) {
+			return nil, keyward.Errorf(OAuthInvalidScope, "unknown scope %q: a scope is a space-separated list of this installation's permissions, such as %q", truncate(v, 100), DefaultOAuthScope)
+		}
+	}
+	return keyward.NewPermissions(values...), nil
+}
+
+// OAuthScopesSupported returns the scope values an OAuth token can be
+// granted: every permission that some role holds. (The agent:* and probe:*
+// permissions are known too, so asking for them is no error, but no role
+// holds them and they are never granted.)
+func (s *Service) OAuthScopesSupported() keyward.Permissions {
+	var all []string
+	for _, r := range keyward.Roles {
+		all = append(all, s.perms.ForRole(r)...)
+	}
+	return keyward.NewPermissions(all...)
+}
+
+// oauthGrant is what a token consented for the permissions requested gets
+// in org, where the user has role: the requested permissions that role
+// holds. Returns OAuthAccessDenied when the role holds none of them.
+func (s *Service) oauthGrant(requested keyward.Permissions, org *keyward.Org, role keyward.Role) (keyward.Permissions, error) {
+	granted := requested.Intersect(s.perms.ForRole(role))
+	if len(granted) == 0 {
+		return nil, keyward.Errorf(OAuthAccessDenied, "none of the requested permissions (%s) are held by your role in %s (%s)",
+			strings.Join(requested, " "), org.Name, role)
+	}
+	return granted, nil
+}
 
 // OAuthRegistration is what a client asks for at /oauth/register.
 type OAuthRegistration struct {
@@ -207,17 +267,35 @@ func truncate(s string, n int) string {
 }
 
 // OAuthOrg is an org the signed-in user may grant a client access to, with
-// the role the token will act with.
+// the role the token will act with and the permissions it will get.
 type OAuthOrg struct {
 	Org  *keyward.Org
 	Role keyward.Role
+	// Permissions are what a token consented in this org gets: the
+	// scope's permissions that Role holds, never empty.
+	Permissions keyward.Permissions
 }
 
 // OAuthOrgs lists the orgs in which user is an active (not suspended)
-// member, oldest membership first.
-func (s *Service) OAuthOrgs(ctx context.Context, user *keyward.User) ([]OAuthOrg, error) {
-	var out []OAuthOrg
-	err := s.store.View(ctx, func(tx Tx) error {
+// member and in which their role holds at least one permission of scope
+// (DefaultOAuthScope's when empty), oldest membership first, each with the
+// permissions a token consented there gets. An empty list means user is
+// an active member of no org.
+//
+// Returns OAuthInvalidScope for a malformed or unknown scope, and
+// OAuthAccessDenied when user's role in every one of their orgs holds none
+// of the scope's permissions.
+func (s *Service) OAuthOrgs(ctx context.Context, user *keyward.User, scope string) ([]OAuthOrg, error) {
+	requested, err := s.OAuthScope(scope)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		out    []OAuthOrg
+		denied error
+	)
+	err = s.store.View(ctx, func(tx Tx) error {
+		out, denied = nil, nil
 		ms, err := tx.FindMemberships(ctx, "", user.ID, "", 0)
 		if err != nil {
 			return err
@@ -230,11 +308,22 @@ func (s *Service) OAuthOrgs(ctx context.Context, user *keyward.User) ([]OAuthOrg
 			if err != nil {
 				return err
 			}
-			out = append(out, OAuthOrg{Org: org, Role: m.Role})
+			granted, err := s.oauthGrant(requested, org, m.Role)
+			if err != nil {
+				denied = err
+				continue
+			}
+			out = append(out, OAuthOrg{Org: org, Role: m.Role, Permissions: granted})
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 && denied != nil {
+		return nil, denied
+	}
+	return out, nil
 }
 
 // OAuthGrant is what a signed-in user consents to: a client may act as
@@ -247,18 +336,23 @@ type OAuthGrant struct {
 	RedirectURI   string
 	CodeChallenge string
 	Resource      string
+	// Scope is the request's scope, as OAuthScope reads it.
 	Scope         string
 	IP, UserAgent string
 }
 
 // IssueOAuthCode records user's consent to g and returns an authorization
-// code, good once for OAuthCodeLifetime; only its SHA-256 is stored. It
-// audits oauth.consent_granted in the org.
+// code, good once for OAuthCodeLifetime; only its SHA-256 is stored. The
+// code holds the permissions consented to: the scope's permissions that
+// user's role in the org holds now, as OAuthOrgs listed them. It audits
+// oauth.consent_granted in the org, naming those permissions.
 //
 // Returns OAuthInvalidRedirectURI if the redirect URI is not the client's,
-// EINVALID for a malformed code challenge, scope or resource, and
-// OAuthAccessDenied if user is not an active member of the org or its
-// policy does not allow OAuth tokens.
+// EINVALID for a malformed code challenge, OAuthInvalidTarget for a
+// missing resource, OAuthInvalidScope for a malformed or unknown scope,
+// and OAuthAccessDenied if user is not an active member of the org, their
+// role there holds none of the scope's permissions, or its policy does not
+// allow OAuth tokens.
 func (s *Service) IssueOAuthCode(ctx context.Context, user *keyward.User, g OAuthGrant) (string, error) {
 	if g.Client == nil || !RedirectURIMatches(g.Client, g.RedirectURI) {
 		return "", keyward.Errorf(OAuthInvalidRedirectURI, "redirect_uri is not one of the client's redirect URIs")
@@ -269,24 +363,34 @@ func (s *Service) IssueOAuthCode(ctx context.Context, user *keyward.User, g OAut
 	if g.Resource == "" || len(g.Resource) > maxRedirectURILen {
 		return "", keyward.Errorf(OAuthInvalidTarget, "resource is required")
 	}
-	if len(g.Scope) > maxScopeLen || strings.ContainsFunc(g.Scope, isControl) {
-		return "", invalid("scope is longer than %d characters or holds control characters", maxScopeLen)
+	requested, err := s.OAuthScope(g.Scope)
+	if err != nil {
+		return "", err
 	}
 	code := newOAuthCode()
 	now := s.Now()
 	rec := &keyward.OAuthCode{
 		Hash: sha256.Sum256([]byte(code)), ClientID: g.Client.ID, UserID: user.ID, OrgID: g.OrgID,
-		RedirectURI: g.RedirectURI, CodeChallenge: g.CodeChallenge, Resource: g.Resource, Scope: g.Scope,
+		RedirectURI: g.RedirectURI, CodeChallenge: g.CodeChallenge, Resource: g.Resource,
 		CreatedAt: now, ExpiresAt: now.Add(OAuthCodeLifetime),
 	}
 	c := &Caller{User: user, IP: g.IP, UserAgent: g.UserAgent}
-	err := s.update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		m, err := tx.FindMembership(ctx, g.OrgID, user.ID)
 		if keyward.ErrorCode(err) == keyward.ENOTFOUND || (err == nil && m.Suspended) {
 			return keyward.Errorf(OAuthAccessDenied, "you are not an active member of that org")
 		} else if err != nil {
 			return err
 		}
+		org, err := tx.FindOrgByID(ctx, g.OrgID)
+		if err != nil {
+			return err
+		}
+		granted, err := s.oauthGrant(requested, org, m.Role)
+		if err != nil {
+			return err
+		}
+		rec.Scope = strings.Join(granted, " ")
 		if err := s.oauthPolicy(ctx, tx, g.OrgID, now); err != nil {
 			return err
 		}
@@ -310,7 +414,7 @@ func (s *Service) IssueOAuthCode(ctx context.Context, user *keyward.User, g OAut
 		}
 		return s.audit(ctx, tx, c, g.OrgID, keyward.ActionOAuthConsentGranted, g.Client.ID, map[string]any{
 			"client_id": g.Client.ID, "client_name": g.Client.Name, "redirect_uri": g.RedirectURI,
-			"resource": g.Resource, "role": m.Role,
+			"resource": g.Resource, "role": m.Role, "permissions": granted,
 		})
 	})
 	if err != nil {
@@ -389,14 +493,18 @@ type OAuthExchange struct {
 // ExchangeOAuthCode turns an authorization code into a kw_oat_ token of
 // kind oauth, with source "oauth:<client_id>", owned by the user who
 // consented, pinned to the org they chose, and acting with their current
-// role there, like a PAT. It returns the token and its secret.
+// role there, like a PAT, narrowed to a permission subset: the permissions
+// consented to that the role holds now. It returns the token and its
+// secret.
 //
 // A code is good once: exchanging it again revokes the token it issued
 // (the code leaked) and answers OAuthInvalidGrant. Returns
 // OAuthInvalidGrant for an unknown, expired or foreign code, a redirect URI
-// or verifier that does not match, or a user no longer an active member;
-// OAuthInvalidTarget for a missing or different resource; EINVALID for a
-// malformed verifier.
+// or verifier that does not match, a user no longer an active member, or
+// one whose role no longer holds any of the permissions consented to;
+// OAuthInvalidScope for consented permissions this installation no longer
+// knows; OAuthInvalidTarget for a missing or different resource; EINVALID
+// for a malformed verifier.
 func (s *Service) ExchangeOAuthCode(ctx context.Context, x OAuthExchange) (*keyward.Token, string, error) {
 	if x.Code == "" {
 		return nil, "", invalid("code is required")
@@ -449,6 +557,15 @@ func (s *Service) ExchangeOAuthCode(ctx context.Context, x OAuthExchange) (*keyw
 		if err != nil {
 			return err
 		}
+		// The consent is checked again against the role in force now.
+		consented, err := s.OAuthScope(code.Scope)
+		if err != nil {
+			return err
+		}
+		granted, err := s.oauthGrant(consented, c.Org, c.Role)
+		if err != nil {
+			return keyward.Errorf(OAuthInvalidGrant, "%s", keyward.ErrorMessage(err))
+		}
 		name := code.ClientID
 		if client, err := tx.FindOAuthClient(ctx, code.ClientID); err == nil {
 			name = client.Name
@@ -461,7 +578,7 @@ func (s *Service) ExchangeOAuthCode(ctx context.Context, x OAuthExchange) (*keyw
 		}
 		exp := now.Add(oauthLifetime(p))
 		t, sec, err := s.newToken(c, Personal, TokenRequest{
-			Kind: keyward.KindOAuth, Name: CleanClientName(name), ExpiresAt: &exp,
+			Kind: keyward.KindOAuth, Name: CleanClientName(name), ExpiresAt: &exp, Permissions: granted,
 			Description: "Issued through OAuth to " + truncate(code.ClientID, 200),
 			Source:      keyward.SourceOAuthPrefix + code.ClientID,
 		})
