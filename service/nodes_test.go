@@ -237,26 +237,47 @@ func (c *cluster) member(email string, role keyward.Role) string {
 // that cuts it off from the database, as a network partition would.
 type nodeOptions struct {
 	svc service.Options
-	cut *atomic.Bool
+	cut *partition
 	// store, if set, receives the node's store.
 	store *service.Store
 }
 
-// cutStore is a store that fails while cut is set.
+// partition cuts a node off its database. A transaction that began before
+// the cut may still be reading; cut waits for it to end, so that nothing
+// the node reads afterwards was written after the cut.
+type partition struct {
+	on   atomic.Bool
+	busy atomic.Int64
+}
+
+func (p *partition) cut() {
+	p.on.Store(true)
+	for p.busy.Load() > 0 {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (p *partition) heal() { p.on.Store(false) }
+
+// cutStore is a store that fails while its partition is cut.
 type cutStore struct {
 	service.Store
-	cut *atomic.Bool
+	p *partition
 }
 
 func (s cutStore) View(ctx context.Context, fn func(tx service.Tx) error) error {
-	if s.cut.Load() {
+	s.p.busy.Add(1)
+	defer s.p.busy.Add(-1)
+	if s.p.on.Load() {
 		return errors.New("cut off from the database")
 	}
 	return s.Store.View(ctx, fn)
 }
 
 func (s cutStore) Update(ctx context.Context, fn func(tx service.Tx) error) error {
-	if s.cut.Load() {
+	s.p.busy.Add(1)
+	defer s.p.busy.Add(-1)
+	if s.p.on.Load() {
 		return errors.New("cut off from the database")
 	}
 	return s.Store.Update(ctx, fn)
@@ -337,7 +358,7 @@ func testFallenBehindPrune(t *testing.T, node func(o nodeOptions) *service.Servi
 	var shift atomic.Int64 // how far a's clock runs ahead
 	var store service.Store
 	a := node(nodeOptions{svc: service.Options{Now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }}, store: &store})
-	var cut atomic.Bool
+	var cut partition
 	b := node(nodeOptions{cut: &cut})
 	c := newCluster(t, a, b)
 	c.store = store
@@ -351,7 +372,7 @@ func testFallenBehindPrune(t *testing.T, node func(o nodeOptions) *service.Servi
 		t.Fatalf("new token on b: got %q, want valid", got)
 	}
 
-	cut.Store(true)
+	cut.cut()
 	if _, err := a.RevokeToken(c.ctx, c.owner, service.Personal, tok.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +388,7 @@ func testFallenBehindPrune(t *testing.T, node func(o nodeOptions) *service.Servi
 		t.Fatal("PruneChanges a day later: got 0 deleted, want every entry")
 	}
 	shift.Store(0)
-	cut.Store(false)
+	cut.heal()
 
 	c.eventually("token revoked while b was cut off, refused on b", func() bool { return c.code(b, secret) == keyward.EUNAUTHORIZED })
 	if s := b.VerifyStats(); s.LastSeq <= last || s.PrunedResets != 1 {
