@@ -17,6 +17,8 @@ const (
 	ActionTokenUpdated          = "token.updated"
 	ActionTokenScopeAdded       = "token.scope_added"
 	ActionTokenScopeRemoved     = "token.scope_removed"
+	ActionMemberInvited         = "member.invited"
+	ActionInvitationCancelled   = "member.invitation_cancelled"
 	ActionMemberAdded           = "member.added"
 	ActionMemberRoleChanged     = "member.role_changed"
 	ActionMemberSuspended       = "member.suspended"

@@ -115,6 +115,18 @@ func membersOut(ms []*service.Member) []client.Member {
 	return out
 }
 
+// InvitationOut is an invitation as the API shows it at now.
+func InvitationOut(inv *keyward.Invitation, now time.Time) client.Invitation {
+	state := "pending"
+	if !now.Before(inv.ExpiresAt) {
+		state = "expired"
+	}
+	return client.Invitation{
+		ID: inv.ID, Email: inv.Email, Name: inv.Name, Role: string(inv.Role), InvitedBy: inv.InvitedBy,
+		CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC(), State: state,
+	}
+}
+
 func policyOut(p *keyward.Policy) client.Policy {
 	out := client.Policy{RequireExpiry: p.RequireExpiry, AllowedKinds: make([]string, 0, len(p.AllowedKinds))}
 	if p.MaxLifetime > 0 {

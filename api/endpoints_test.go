@@ -50,7 +50,11 @@ func TestEveryOperationMatchesSchema(t *testing.T) {
 		}
 	}
 	base := "/v1/orgs/acme/members"
-	e.as(o, "POST", base, client.MemberRequest{Email: "kim@example.com", Role: "member"}).want(t, 201, nil)
+	e.as(o, "POST", base, client.MemberRequest{Email: "gone@example.com", Role: "member"}).want(t, 201, nil)
+	var invs client.InvitationList
+	e.as(o, "GET", "/v1/orgs/acme/invitations", nil).want(t, 200, &invs)
+	e.as(o, "DELETE", "/v1/orgs/acme/invitations/"+invs.Invitations[0].ID, nil).want(t, 200, nil)
+	e.join(t, "kim@example.com", "member")
 	e.as(o, "GET", base, nil).want(t, 200, nil)
 	e.as(o, "GET", base+"/kim@example.com", nil).want(t, 200, nil)
 	e.as(o, "PATCH", base+"/kim@example.com", client.MemberUpdate{Role: "viewer"}).want(t, 200, nil)

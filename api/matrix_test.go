@@ -41,6 +41,9 @@ var matrixTokenTargets = []string{"itself", "broader sibling", "narrower sibling
 // matrixUserTargets are the kinds of {user}.
 var matrixUserTargets = []string{"self", "owner", "admin", "member", "another org's user", "nobody"}
 
+// matrixInvitationTargets are the kinds of {invitation}.
+var matrixInvitationTargets = []string{"member invitation", "owner invitation", "another org's invitation", "no invitation"}
+
 // matrixBodies are the request bodies tried on each route: the plain one
 // and those that try for more power.
 func matrixBodies(pattern string) ([]string, bool) {
@@ -52,7 +55,8 @@ func matrixBodies(pattern string) ([]string, bool) {
 		"DELETE /v1/orgs/{org}/keys/{id}/scopes", "DELETE /v1/orgs/{org}/keys/{id}/scopes/{scope_id}",
 		"GET /v1/orgs/{org}/members", "GET /v1/orgs/{org}/members/{user}", "DELETE /v1/orgs/{org}/members/{user}",
 		"POST /v1/orgs/{org}/members/{user}/suspend", "POST /v1/orgs/{org}/members/{user}/unsuspend",
-		"GET /v1/orgs/{org}/policy", "GET /v1/orgs/{org}/audit":
+		"GET /v1/orgs/{org}/policy", "GET /v1/orgs/{org}/audit",
+		"GET /v1/orgs/{org}/invitations", "DELETE /v1/orgs/{org}/invitations/{invitation}":
 		return []string{""}, true
 	case "POST /v1/verify":
 		return []string{`{"token": "{secret}"}`}, true
@@ -152,6 +156,8 @@ func targetsOf(pattern string) []string {
 		return matrixTokenTargets
 	case strings.Contains(pattern, "{user}"):
 		return matrixUserTargets
+	case strings.Contains(pattern, "{invitation}"):
+		return matrixInvitationTargets
 	}
 	return []string{""}
 }
@@ -318,6 +324,25 @@ func (m *matrixEnv) target(kind string, self *keyward.Token, email string) strin
 	return ""
 }
 
+// invitation makes a fresh invitation of kind and returns its id.
+func (m *matrixEnv) invitation(kind string) string {
+	m.t.Helper()
+	by, role := m.owner, keyward.RoleMember
+	switch kind {
+	case "no invitation":
+		return "inv_missing"
+	case "owner invitation":
+		role = keyward.RoleOwner
+	case "another org's invitation":
+		by = m.other
+	}
+	inv, err := m.svc.AddMember(m.ctx, by, service.MemberRequest{Email: keyward.NewID("inv") + "@example.com", Role: role})
+	if err != nil {
+		m.t.Fatalf("inviting a fixture: %v", err)
+	}
+	return inv.ID
+}
+
 // row runs one cell of the matrix and reports whether the oracle held.
 func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body string) bool {
 	t.Helper()
@@ -344,6 +369,9 @@ func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body stri
 			user = "owner@example.com"
 		}
 		path = strings.ReplaceAll(path, "{user}", user)
+	}
+	if strings.Contains(path, "{invitation}") {
+		path = strings.ReplaceAll(path, "{invitation}", m.invitation(targetKind))
 	}
 	body = strings.ReplaceAll(body, "{secret}", m.boot.Secret)
 	// The caller's power, judged as a verification of it admits it now.
@@ -405,6 +433,19 @@ func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body stri
 			fail("token %s has, after the call, more power than the caller: %s", id, why)
 		}
 	}
+	for id, now := range after.invitations {
+		if was, existed := before.invitations[id]; existed && was == now {
+			continue
+		}
+		if power == nil {
+			fail("a caller that does not verify made invitation %s", id)
+			continue
+		}
+		q := keyward.Power{OrgID: now.org, Role: now.role, Permissions: m.svc.Permissions().ForRole(now.role), RateLimit: power.RateLimit}
+		if why := power.Shortfall(q); why != "" {
+			fail("invitation %s offers more power than the caller's: %s", id, why)
+		}
+	}
 	for key, now := range after.members {
 		was, existed := before.members[key]
 		if now.suspended || existed && !was.suspended && now.role.Rank() <= was.role.Rank() {
@@ -464,14 +505,15 @@ type memberState struct {
 }
 
 type snapshot struct {
-	tokens  map[string]tokenState
-	members map[string]memberState
+	tokens      map[string]tokenState
+	members     map[string]memberState
+	invitations map[string]memberState
 }
 
 // snapshot reads every token and membership of both orgs.
 func (m *matrixEnv) snapshot() snapshot {
 	m.t.Helper()
-	s := snapshot{tokens: map[string]tokenState{}, members: map[string]memberState{}}
+	s := snapshot{tokens: map[string]tokenState{}, members: map[string]memberState{}, invitations: map[string]memberState{}}
 	perms := m.svc.Permissions()
 	err := m.store.View(m.ctx, func(tx service.Tx) error {
 		for _, org := range []string{m.boot.Org.ID, m.other.Org.ID} {
@@ -483,6 +525,13 @@ func (m *matrixEnv) snapshot() snapshot {
 			for _, mb := range ms {
 				roles[mb.UserID] = mb.Role
 				s.members[org+"/"+mb.UserID] = memberState{org: org, role: mb.Role, suspended: mb.Suspended}
+			}
+			invs, err := tx.FindInvitations(m.ctx, org, "", 0)
+			if err != nil {
+				return err
+			}
+			for _, inv := range invs {
+				s.invitations[inv.ID] = memberState{org: org, role: inv.Role}
 			}
 			f := keyward.TokenFilter{OrgID: org, Limit: keyward.MaxPageSize, Now: m.clock.Now()}
 			for {
@@ -560,6 +609,16 @@ func diff(a, b snapshot) string {
 	for k := range b.members {
 		if _, ok := a.members[k]; !ok {
 			out = append(out, "new membership "+k)
+		}
+	}
+	for k, x := range a.invitations {
+		if y, ok := b.invitations[k]; !ok || x != y {
+			out = append(out, "invitation "+k)
+		}
+	}
+	for k := range b.invitations {
+		if _, ok := a.invitations[k]; !ok {
+			out = append(out, "new invitation "+k)
 		}
 	}
 	sort.Strings(out)

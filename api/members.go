@@ -23,22 +23,53 @@ func (s *server) listMembers(w http.ResponseWriter, r *http.Request, c *service.
 	return nil
 }
 
-// addMember adds a member, creating the user when the email is new: 201.
+// addMember invites a person to the org: 201 with the invitation and its
+// one-time link, the same fields whether or not the address has an
+// account.
 func (s *server) addMember(w http.ResponseWriter, r *http.Request, c *service.Caller) error {
 	var req client.MemberRequest
 	if err := decode(w, r, &req, bodyRequired); err != nil {
 		return err
 	}
-	m, err := s.svc.AddMember(r.Context(), c, service.MemberRequest{Email: req.Email, Name: req.Name, Role: keyward.Role(req.Role)})
+	inv, err := s.svc.AddMember(r.Context(), c, service.MemberRequest{Email: req.Email, Name: req.Name, Role: keyward.Role(req.Role)})
 	if err != nil {
 		return err
 	}
-	out := memberOut(m)
-	if m.SetPasswordToken != "" {
-		out.SetPasswordURL = s.publicURL(r) + "/set-password/" + m.SetPasswordToken
+	w.Header().Set("Location", "/v1/orgs/"+r.PathValue("org")+"/invitations/"+inv.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	s.writeJSON(w, r, http.StatusCreated, client.Invite{
+		Invitation: InvitationOut(inv.Invitation, s.svc.Now()),
+		InviteURL:  s.publicURL(r) + "/invite/" + inv.Token,
+	})
+	return nil
+}
+
+// listInvitations lists a page of the org's pending invitations.
+func (s *server) listInvitations(w http.ResponseWriter, r *http.Request, c *service.Caller) error {
+	limit, cursor, err := pageQuery(r.URL.Query())
+	if err != nil {
+		return err
 	}
-	w.Header().Set("Location", "/v1/orgs/"+r.PathValue("org")+"/members/"+m.UserID)
-	s.writeJSON(w, r, http.StatusCreated, out)
+	invs, next, err := s.svc.FindInvitations(r.Context(), c, cursor, limit)
+	if err != nil {
+		return err
+	}
+	now := s.svc.Now()
+	out := client.InvitationList{Invitations: make([]client.Invitation, 0, len(invs)), NextCursor: cursorOut(next)}
+	for _, inv := range invs {
+		out.Invitations = append(out.Invitations, InvitationOut(inv, now))
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+	return nil
+}
+
+// cancelInvitation withdraws a pending invitation and answers it.
+func (s *server) cancelInvitation(w http.ResponseWriter, r *http.Request, c *service.Caller) error {
+	inv, err := s.svc.CancelInvitation(r.Context(), c, r.PathValue("invitation"))
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, InvitationOut(inv, s.svc.Now()))
 	return nil
 }
 

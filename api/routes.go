@@ -65,6 +65,8 @@ func (s *server) routes() []route {
 		{"DELETE /v1/orgs/{org}/members/{user}", s.inOrg(s.removeMember)},
 		{"POST /v1/orgs/{org}/members/{user}/suspend", s.inOrg(s.suspendMember(true))},
 		{"POST /v1/orgs/{org}/members/{user}/unsuspend", s.inOrg(s.suspendMember(false))},
+		{"GET /v1/orgs/{org}/invitations", s.inOrg(s.listInvitations)},
+		{"DELETE /v1/orgs/{org}/invitations/{invitation}", s.inOrg(s.cancelInvitation)},
 		{"GET /v1/orgs/{org}/policy", s.inOrg(s.getPolicy)},
 		{"PUT /v1/orgs/{org}/policy", s.inOrg(s.putPolicy)},
 		{"GET /v1/orgs/{org}/audit", s.inOrg(s.listAudit)},

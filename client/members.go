@@ -33,11 +33,38 @@ func (c *Client) Member(ctx context.Context, org, user string) (*Member, error) 
 	return &out, c.do(ctx, request{method: http.MethodGet, path: []string{"/v1/orgs", org, "members", user}}, &out)
 }
 
-// AddMember adds a person to org; a new user gets a one-time link to set a
-// password.
-func (c *Client) AddMember(ctx context.Context, org string, req MemberRequest) (*Member, error) {
-	var out Member
+// AddMember invites a person to org. The answer's one-time link is for the
+// person to accept while signed in, or to choose a password when their
+// address has no account yet; they are a member once they accept.
+func (c *Client) AddMember(ctx context.Context, org string, req MemberRequest) (*Invite, error) {
+	var out Invite
 	return &out, c.do(ctx, request{method: http.MethodPost, path: []string{"/v1/orgs", org, "members"}, body: req}, &out)
+}
+
+// Invitations returns one page of org's pending invitations, oldest first.
+func (c *Client) Invitations(ctx context.Context, org string, opts ListOptions) (*InvitationList, error) {
+	q := url.Values{}
+	if opts.Limit > 0 {
+		q.Set("limit", strconv.Itoa(opts.Limit))
+	}
+	if opts.Cursor != "" {
+		q.Set("cursor", opts.Cursor)
+	}
+	var out InvitationList
+	if err := c.do(ctx, request{method: http.MethodGet, path: []string{"/v1/orgs", org, "invitations"}, query: q}, &out); err != nil {
+		return nil, err
+	}
+	if out.Invitations == nil {
+		out.Invitations = []Invitation{}
+	}
+	return &out, nil
+}
+
+// CancelInvitation withdraws a pending invitation of org; its link stops
+// working.
+func (c *Client) CancelInvitation(ctx context.Context, org, id string) (*Invitation, error) {
+	var out Invitation
+	return &out, c.do(ctx, request{method: http.MethodDelete, path: []string{"/v1/orgs", org, "invitations", id}}, &out)
 }
 
 // UpdateMember changes a member's role; it takes effect on their tokens'

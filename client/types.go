@@ -155,12 +155,38 @@ type Member struct {
 	Role      string    `json:"role"`
 	Suspended bool      `json:"suspended"`
 	CreatedAt time.Time `json:"created_at"`
-	// SetPasswordURL answers only the adding of a member who has no
-	// dashboard password yet: a one-time link to set one, shown this once.
-	SetPasswordURL string `json:"set_password_url,omitempty"`
 }
 
-// MemberRequest adds a member: POST /v1/orgs/{org}/members.
+// Invitation offers an email address a role in an org until the person
+// accepts it from the dashboard.
+type Invitation struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	// Name is the name a new account starts with.
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	InvitedBy string    `json:"invited_by"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// State is "pending", or "expired" once ExpiresAt has passed.
+	State string `json:"state"`
+}
+
+// Invite answers POST /v1/orgs/{org}/members: the invitation and its
+// one-time link, shown this once, the same for an address that has an
+// account and one that has none.
+type Invite struct {
+	Invitation Invitation `json:"invitation"`
+	InviteURL  string     `json:"invite_url"`
+}
+
+// InvitationList is a page of an org's pending invitations.
+type InvitationList struct {
+	Invitations []Invitation `json:"invitations"`
+	NextCursor  *string      `json:"next_cursor"`
+}
+
+// MemberRequest invites a member: POST /v1/orgs/{org}/members.
 type MemberRequest struct {
 	Email string `json:"email"`
 	Name  string `json:"name,omitempty"`

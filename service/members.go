@@ -12,13 +12,9 @@ import (
 type Member struct {
 	keyward.Membership
 	User *keyward.User
-	// SetPasswordToken is set only by AddMember, for a user who has no
-	// dashboard password yet: the token of a one-time link to set one
-	// (/set-password/{token}), shown this once.
-	SetPasswordToken string
 }
 
-// MemberRequest adds a member.
+// MemberRequest invites a member.
 type MemberRequest struct {
 	Email string
 	Name  string
@@ -111,63 +107,6 @@ func (s *Service) canManage(c *Caller, role keyward.Role) error {
 		return s.refused(c, keyward.Errorf(keyward.EFORBIDDEN, "only an owner may manage owners"))
 	}
 	return nil
-}
-
-// AddMember adds a user to the caller's org with a role, creating the user
-// if the email is new. Returns ECONFLICT if already a member.
-func (s *Service) AddMember(ctx context.Context, c *Caller, req MemberRequest) (*Member, error) {
-	if req.Role == "" {
-		req.Role = keyward.RoleMember
-	}
-	if !req.Role.Valid() {
-		return nil, invalid("unknown role %q: want one of owner, admin, member, viewer", req.Role)
-	}
-	if err := s.canManage(c, req.Role); err != nil {
-		return nil, err
-	}
-	if err := s.permitRole(c, req.Role); err != nil {
-		return nil, err
-	}
-	email, err := validateEmail(req.Email)
-	if err != nil {
-		return nil, err
-	}
-	name := strings.TrimSpace(req.Name)
-	if len(name) > maxNameLen {
-		return nil, invalid("name is longer than %d characters", maxNameLen)
-	}
-	var out *Member
-	err = s.update(ctx, func(tx Tx) error {
-		u, err := tx.FindUserByEmail(ctx, email)
-		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
-			u = &keyward.User{ID: keyward.NewID(keyward.IDPrefixUser), Email: email, Name: name, CreatedAt: s.Now()}
-			if err := tx.CreateUser(ctx, u); err != nil {
-				return err
-			}
-		} else if err != nil {
-			return err
-		}
-		m := &keyward.Membership{OrgID: c.Org.ID, UserID: u.ID, Role: req.Role, CreatedAt: s.Now()}
-		if err := tx.CreateMembership(ctx, m); err != nil {
-			if keyward.ErrorCode(err) == keyward.ECONFLICT {
-				return keyward.Errorf(keyward.ECONFLICT, "%s is already a member", email)
-			}
-			return err
-		}
-		out = &Member{Membership: *m, User: u}
-		// Nodes may remember the user's tokens in this org as a former
-		// member's.
-		if err := s.change(ctx, tx, keyward.ChangeMember, m.OrgID, "", m.UserID, nil); err != nil {
-			return err
-		}
-		if u.PasswordHash == "" {
-			if out.SetPasswordToken, err = s.newPasswordLink(ctx, tx, u.ID); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, tx, c, c.Org.ID, keyward.ActionMemberAdded, u.ID, map[string]any{"email": email, "role": req.Role})
-	})
-	return out, err
 }
 
 func validateEmail(e string) (string, error) {

@@ -219,11 +219,19 @@ func testTwoNodes(t *testing.T, c *cluster) {
 	}
 }
 
-// member adds email to the org with role on node a and returns a PAT of
-// theirs.
+// member invites email to the org with role on node a, has the account
+// accept, and returns a PAT of theirs.
 func (c *cluster) member(email string, role keyward.Role) string {
 	c.t.Helper()
-	if _, err := c.a.AddMember(c.ctx, c.owner, service.MemberRequest{Email: email, Role: role}); err != nil {
+	u, err := c.a.AdminCreateUser(c.ctx, email, "", "", "", "")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	inv, err := c.a.AddMember(c.ctx, c.owner, service.MemberRequest{Email: email, Role: role})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := c.a.AcceptInvitation(c.ctx, inv.Token, u, "", ""); err != nil {
 		c.t.Fatal(err)
 	}
 	_, secret, err := c.a.AdminCreateToken(c.ctx, email, c.boot.Org.ID, service.TokenRequest{Name: "t"})

@@ -194,6 +194,24 @@ func (s *Service) AdminCreateUser(ctx context.Context, email, name, password, or
 	return u, err
 }
 
+// AdminPasswordLink makes a one-time link (/set-password/{token}) that
+// lets the user with email set a dashboard password, for the operator to
+// pass on: to a user made without a password, or one who forgot it. Only
+// the operator receives such a link; an org's members never do. Returns
+// ENOTFOUND for an unknown email.
+func (s *Service) AdminPasswordLink(ctx context.Context, email string) (string, error) {
+	var token string
+	err := s.store.Update(ctx, func(tx Tx) error {
+		u, err := tx.FindUserByEmail(ctx, strings.TrimSpace(email))
+		if err != nil {
+			return err
+		}
+		token, err = s.newPasswordLink(ctx, tx, u.ID)
+		return err
+	})
+	return token, err
+}
+
 // AdminCreateToken provisions a PAT for the member email of org (id or
 // slug), as GitLab's admin token API does; the token records the operator
 // as its creator.

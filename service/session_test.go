@@ -118,68 +118,6 @@ func TestSignInThrottled(t *testing.T) {
 	})
 }
 
-func TestSetPasswordLinkAndSuspension(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, e *env) {
-		owner := e.auth(e.boot.Secret)
-		m, err := e.svc.AddMember(e.ctx, owner, service.MemberRequest{Email: "new@example.com", Role: keyward.RoleMember})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.SetPasswordToken == "" {
-			t.Fatal("AddMember of a new user gave no set-password link")
-		}
-		if u, err := e.svc.PasswordLinkUser(e.ctx, m.SetPasswordToken); err != nil || u.Email != "new@example.com" {
-			t.Fatalf("PasswordLinkUser: got %v, %v", u, err)
-		}
-		if _, err := e.svc.SetPassword(e.ctx, m.SetPasswordToken, "short"); code(err) != keyward.EINVALID {
-			t.Errorf("SetPassword with a short password: got %v, want %s", err, keyward.EINVALID)
-		}
-		const pw = "a long enough password"
-		if _, err := e.svc.SetPassword(e.ctx, m.SetPasswordToken, pw); err != nil {
-			t.Fatalf("SetPassword: %v", err)
-		}
-		if _, err := e.svc.SetPassword(e.ctx, m.SetPasswordToken, pw+"!"); code(err) != keyward.ENOTFOUND {
-			t.Errorf("SetPassword with a used link: got %v, want %s", err, keyward.ENOTFOUND)
-		}
-		id, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: "new@example.com", Password: pw})
-		if err != nil {
-			t.Fatalf("SignIn with the set password: %v", err)
-		}
-		// A second org membership shows in the switcher; suspension in the
-		// session's org leaves no caller there.
-		if _, err := e.svc.SuspendMember(e.ctx, owner, "new@example.com", true); err != nil {
-			t.Fatal(err)
-		}
-		st, err := e.svc.SessionCaller(e.ctx, id, "", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Caller != nil || st.Current == nil || !st.Current.Suspended {
-			t.Errorf("SessionCaller of a suspended member: got caller %v, current %+v; want no caller", st.Caller, st.Current)
-		}
-		if err := e.svc.SwitchOrg(e.ctx, id, "no-such-org"); code(err) != keyward.ENOTFOUND {
-			t.Errorf("SwitchOrg to an unknown org: got %v, want %s", err, keyward.ENOTFOUND)
-		}
-		// An existing user with a password gets no link.
-		other, err := e.svc.AdminCreateOrg(e.ctx, "Globex", "", "owner@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.svc.SwitchOrg(e.ctx, id, other.Slug); code(err) != keyward.ENOTFOUND {
-			t.Errorf("SwitchOrg to an org one is not in: got %v, want %s", err, keyward.ENOTFOUND)
-		}
-		if m, err := e.svc.AddMember(e.ctx, owner, service.MemberRequest{Email: "owner2@example.com"}); err != nil || m.SetPasswordToken == "" {
-			t.Fatalf("AddMember: %v", err)
-		}
-		// Expired link.
-		m2, _ := e.svc.AddMember(e.ctx, owner, service.MemberRequest{Email: "late@example.com"})
-		e.clock.Add(service.PasswordLinkTTL)
-		if _, err := e.svc.SetPassword(e.ctx, m2.SetPasswordToken, pw); code(err) != keyward.ENOTFOUND {
-			t.Errorf("SetPassword with an expired link: got %v, want %s", err, keyward.ENOTFOUND)
-		}
-	})
-}
-
 func TestUseNonce(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		if err := e.svc.UseNonce(e.ctx, "abc"); err != nil {

@@ -174,6 +174,24 @@ type Tx interface {
 	// DeleteUserPasswordLinks removes every set-password link of a user.
 	DeleteUserPasswordLinks(ctx context.Context, userID string) error
 
+	// CreateInvitation stores an invitation. Returns ECONFLICT if its org
+	// already has one for the email, or its hash exists.
+	CreateInvitation(ctx context.Context, inv *keyward.Invitation) error
+	// FindInvitation returns an org's invitation by id. Returns ENOTFOUND.
+	FindInvitation(ctx context.Context, orgID, id string) (*keyward.Invitation, error)
+	// FindInvitationByHash returns the invitation whose link token hashes
+	// to h. Returns ENOTFOUND.
+	FindInvitationByHash(ctx context.Context, h keyward.Hash) (*keyward.Invitation, error)
+	// FindInvitations lists an org's invitations, oldest first, after the
+	// invitation id after; a limit of 0 returns them all. An after that
+	// names no invitation of the org returns EINVALID.
+	FindInvitations(ctx context.Context, orgID, after string, limit int) ([]*keyward.Invitation, error)
+	// DeleteInvitation removes an invitation; removing a missing one
+	// succeeds.
+	DeleteInvitation(ctx context.Context, id string) error
+	// DeleteEmailInvitation removes an org's invitation for email, if any.
+	DeleteEmailInvitation(ctx context.Context, orgID, email string) error
+
 	// AddSignInFailure records a failed sign-in under key (an account or
 	// a client address) at a time.
 	AddSignInFailure(ctx context.Context, key string, at time.Time) error

@@ -507,10 +507,10 @@ func TestBrowser(t *testing.T) {
 	})
 
 	var memberSecret string
-	t.Run("AddMemberAndSetPassword", func(t *testing.T) {
+	t.Run("InviteMemberAndAccept", func(t *testing.T) {
 		b.t = t
 		var link string
-		b.run("adding a member",
+		b.run("inviting a member",
 			chromedp.Navigate(s.URL+"/org/members"),
 			chromedp.SendKeys(chromedp.CSS("#m-email"), "mia@example.com"),
 			chromedp.SendKeys(chromedp.CSS("#m-name"), "Mia Member"),
@@ -518,31 +518,44 @@ func TestBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#invite")),
 			readValue("#invite", &link),
 		)
-		if !strings.HasPrefix(link, s.URL+"/set-password/") {
-			t.Fatalf("the set-password link is not on this server")
+		if !strings.HasPrefix(link, s.URL+"/invite/") {
+			t.Fatalf("the invitation link is not on this server")
+		}
+		b.run("the pending invitation is listed", chromedp.Navigate(s.URL+"/org/members"), chromedp.WaitVisible(chromedp.CSS(`tr[data-invitation="mia@example.com"]`)))
+		// Signed in as the owner, the link cannot be accepted.
+		b.run("opening the link as another account", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if got := b.text("main .card"); !strings.Contains(got, "signed in as owner@example.com") || b.count(`form[action="/invite/accept"]`) != 0 {
+			t.Errorf("the link opened as another account: %q", got)
 		}
 		const pw = "mias own long password"
-		b.run("setting the password",
+		b.run("signing out and choosing a password",
+			clickThrough(`main form[action="/signout"] button`),
+			chromedp.WaitVisible(chromedp.CSS("#email")),
 			chromedp.Navigate(link),
 			chromedp.WaitVisible(chromedp.CSS("#password")),
 			chromedp.SendKeys(chromedp.CSS("#password"), pw),
 			chromedp.SendKeys(chromedp.CSS("#confirm"), pw),
-			clickThrough("form button[type=submit]"),
+			clickThrough(`form[action="/invite/account"] button[type=submit]`),
 			chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
 		)
+		if got := b.text(".flash-ok"); !strings.Contains(got, "joined as member") {
+			t.Errorf("after accepting: %q", got)
+		}
 		b.run("using the link again", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("main h1")))
-		if got := b.text("main h1"); !strings.Contains(got, "invalid, used or expired") {
+		if got := b.text("main h1"); !strings.Contains(got, "invalid, used, cancelled or expired") {
 			t.Errorf("a used link: got %q", got)
 		}
 		_, memberSecret, _ = s.svc.AdminCreateToken(context.Background(), "mia@example.com", "acme", service.TokenRequest{Name: "mia's script"})
 		if s.whoami(memberSecret) != 200 {
 			t.Fatal("the member's token does not work")
 		}
-		if _, err := s.svc.SignIn(context.Background(), service.SignInRequest{Email: "mia@example.com", Password: pw}); err != nil {
-			t.Errorf("signing in with the set password: %v", err)
-		}
-		// The owner is still signed in: setting Mia's password ended only hers.
+		// Back as the owner.
+		b.run("signing out", chromedp.Navigate(s.URL+"/tokens"), clickThrough(`form[action="/signout"] button`), chromedp.WaitVisible(chromedp.CSS("#email")))
+		b.signIn(s.URL, "owner@example.com", ownerPassword)
 		b.run("back to members", chromedp.Navigate(s.URL+"/org/members"), chromedp.WaitVisible(chromedp.CSS("table.members")))
+		if n := b.count(`tr[data-invitation="mia@example.com"]`); n != 0 {
+			t.Errorf("the accepted invitation is still listed")
+		}
 	})
 
 	t.Run("RemoveMember", func(t *testing.T) {
@@ -756,7 +769,11 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		samID := m.UserID
-		link, err := s.svc.AddMember(context.Background(), s.owner(), service.MemberRequest{Email: "newbie@example.com"})
+		inv, err := s.svc.AddMember(context.Background(), s.owner(), service.MemberRequest{Email: "newbie@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, err := s.svc.AdminPasswordLink(context.Background(), "owner@example.com")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -774,7 +791,8 @@ func TestBrowser(t *testing.T) {
 			{"audit", "/org/audit"},
 			{"member-remove", "/org/members/" + samID + "/remove"},
 			{"not-found", "/no/such/page"},
-			{"set-password", "/set-password/" + link.SetPasswordToken},
+			{"set-password", "/set-password/" + link},
+			{"invite", "/invite/" + inv.Token},
 		}
 		for _, p := range pages {
 			b.run("opening "+p.path, chromedp.Navigate(s.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main")))
@@ -825,15 +843,17 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
-// mustAddMember adds a member with a password and a token; it returns the
-// member's user id and the token's secret.
+// mustAddMember invites a member and accepts as a new account with a
+// password, then mints them a token; it returns the member's user id and
+// the token's secret.
 func mustAddMember(t *testing.T, s *site, email string) (string, string) {
 	t.Helper()
-	m, err := s.svc.AddMember(context.Background(), s.owner(), service.MemberRequest{Email: email, Role: keyward.RoleMember})
+	inv, err := s.svc.AddMember(context.Background(), s.owner(), service.MemberRequest{Email: email, Role: keyward.RoleMember})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.svc.SetPassword(context.Background(), m.SetPasswordToken, "a password for "+email); err != nil {
+	m, err := s.svc.AcceptInvitationNewAccount(context.Background(), inv.Token, "", "a password for "+email, "", "")
+	if err != nil {
 		t.Fatal(err)
 	}
 	_, secret, err := s.svc.AdminCreateToken(context.Background(), email, "acme", service.TokenRequest{Name: "script"})

@@ -509,12 +509,17 @@ func TestNoSecretInLogs(t *testing.T) {
 	a.signIn("owner@example.com", ownerPassword)
 	a.get("/org/members")
 	a.post("/org/members", url.Values{"csrf": {a.field(csrfRE)}, "email": {"lee@example.com"}, "role": {"member"}})
-	link := regexp.MustCompile(`value="(http[^"]*/set-password/[^"]+)"`).FindStringSubmatch(a.last)
+	link := regexp.MustCompile(`value="(http[^"]*/invite/[^"]+)"`).FindStringSubmatch(a.last)
 	if link == nil {
-		t.Fatal("no set-password link")
+		t.Fatal("no invitation link")
 	}
 	u, _ := url.Parse(link[1])
 	a.get(u.Path)
+	pwLink, err := s.svc.AdminPasswordLink(context.Background(), "owner@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.get("/set-password/" + pwLink)
 	a.get("/tokens/new")
 	a.post("/tokens", url.Values{"csrf": {a.field(csrfRE)}, "nonce": {a.field(nonceRE)}, "name": {"logged"}, "expiry": {"7d"}})
 	secret := regexp.MustCompile(`value="(kw_pat_[0-9A-Za-z]+)"`).FindStringSubmatch(a.last)
@@ -531,10 +536,10 @@ func TestNoSecretInLogs(t *testing.T) {
 	mu.Lock()
 	logs := buf.String()
 	mu.Unlock()
-	if !strings.Contains(logs, "/set-password/[redacted]") || !strings.Contains(logs, "path=/tokens") {
+	if !strings.Contains(logs, "/set-password/[redacted]") || !strings.Contains(logs, "/invite/[redacted]") || !strings.Contains(logs, "path=/tokens") {
 		t.Errorf("the dashboard's requests are not logged as expected")
 	}
-	for what, v := range map[string]string{"the token": secret[1], "the session id": session, "the set-password token": strings.TrimPrefix(u.Path, "/set-password/"), "the password": ownerPassword} {
+	for what, v := range map[string]string{"the token": secret[1], "the session id": session, "the invitation token": strings.TrimPrefix(u.Path, "/invite/"), "the set-password token": pwLink, "the password": ownerPassword} {
 		if v == "" || strings.Contains(logs, v) {
 			t.Errorf("the log holds %s (or it was not found)", what)
 		}

@@ -7,21 +7,18 @@ import (
 	"github.com/keyward/keyward/service"
 )
 
-// addMember adds a member; a new person gets a one-time set-password
-// link, shown in this answer only.
+// addMember invites a person; the invitation's one-time link is shown in
+// this answer only, the same whether or not the address has an account.
 func (s *server) addMember(w http.ResponseWriter, r *http.Request, q *request) error {
 	form := memberForm{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Role: r.PostForm.Get("role")}
-	m, err := s.svc.AddMember(r.Context(), q.caller, service.MemberRequest{Email: form.Email, Name: form.Name, Role: keyward.Role(form.Role)})
+	inv, err := s.svc.AddMember(r.Context(), q.caller, service.MemberRequest{Email: form.Email, Name: form.Name, Role: keyward.Role(form.Role)})
 	if err != nil {
 		if keyward.ErrorCode(err) == keyward.EINTERNAL {
 			return err
 		}
 		return s.showMembers(w, r, q, statusOf[keyward.ErrorCode(err)], membersPage{Form: form, Error: formMessage(err)})
 	}
-	page := membersPage{Added: m, Form: memberForm{Role: string(keyward.RoleMember)}}
-	if m.SetPasswordToken != "" {
-		noStore(w)
-		page.AddLink = s.publicURL(r) + "/set-password/" + m.SetPasswordToken
-	}
+	noStore(w)
+	page := membersPage{Invited: inv.Invitation, InviteLink: s.publicURL(r) + "/invite/" + inv.Token, Form: memberForm{Role: string(keyward.RoleMember)}}
 	return s.showMembers(w, r, q, http.StatusOK, page)
 }

@@ -13,13 +13,23 @@ type membersPage struct {
 	Layout
 	Members []memberRow
 	Roles   []keyward.Role
-	// Added is the member just added and their one-time set-password
-	// link, shown in the answer to the form only.
-	Added   *service.Member
-	AddLink string
-	Form    memberForm
-	Error   string
-	Next    string
+	// Invitations are the org's pending invitations.
+	Invitations []invitationRow
+	// Invited is the invitation just made and its one-time link, shown in
+	// the answer to the form only.
+	Invited    *keyward.Invitation
+	InviteLink string
+	Form       memberForm
+	Error      string
+	Next       string
+}
+
+// invitationRow is one pending invitation with what the caller may do.
+type invitationRow struct {
+	*keyward.Invitation
+	Expired bool
+	// Cancel: the caller may withdraw it (admins cannot touch owners').
+	Cancel bool
 }
 
 // memberRow is one member with what the caller may do to them.
@@ -64,6 +74,20 @@ func (s *server) showMembers(w http.ResponseWriter, r *http.Request, q *request,
 			}
 		}
 		page.Members = append(page.Members, row)
+	}
+	// Pending invitations head the first page.
+	if r.URL.Query().Get("cursor") == "" {
+		invs, _, err := s.svc.FindInvitations(r.Context(), q.caller, "", keyward.MaxPageSize)
+		if err != nil {
+			return err
+		}
+		now := s.svc.Now()
+		for _, inv := range invs {
+			page.Invitations = append(page.Invitations, invitationRow{
+				Invitation: inv, Expired: !now.Before(inv.ExpiresAt),
+				Cancel: manage && inv.Role.Rank() <= q.caller.Role.Rank(),
+			})
+		}
 	}
 	if next != "" {
 		page.Next = "/org/members?" + url.Values{"cursor": {next}}.Encode()

@@ -130,10 +130,12 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, q *request, err er
 	}
 }
 
-// redactPath hides the token of a set-password link.
+// redactPath hides the token of a set-password or invitation link.
 func redactPath(p string) string {
-	if strings.HasPrefix(p, "/set-password/") {
-		return "/set-password/[redacted]"
+	for _, prefix := range []string{"/set-password/", "/invite/"} {
+		if strings.HasPrefix(p, prefix) {
+			return prefix + "[redacted]"
+		}
 	}
 	return p
 }

@@ -26,6 +26,9 @@ func (s *server) routes() []route {
 		{"POST /signout", s.signedIn(s.signOut)},
 		{"GET /set-password/{token}", s.public(s.setPasswordPage)},
 		{"POST /set-password", s.public(s.setPassword)},
+		{"GET /invite/{token}", s.public(s.invitationPage)},
+		{"POST /invite/accept", s.signedIn(s.acceptInvitation)},
+		{"POST /invite/account", s.public(s.acceptWithAccount)},
 		{"POST /org/switch", s.signedIn(s.switchOrg)},
 
 		{"GET /connect", s.app(s.connect)},
@@ -37,6 +40,7 @@ func (s *server) routes() []route {
 		{"POST /org/members/{user}/unsuspend", s.app(s.suspend(false))},
 		{"GET /org/members/{user}/remove", s.app(s.confirmRemoveMember)},
 		{"POST /org/members/{user}/remove", s.app(s.removeMember)},
+		{"POST /org/invitations/{id}/cancel", s.app(s.cancelInvitation)},
 
 		{"GET /org/policy", s.app(s.policy)},
 		{"POST /org/policy", s.app(s.savePolicy)},

@@ -21,7 +21,7 @@ through the API, and are audited with the actor "operator".`,
 	org := &cobra.Command{Use: "org", Short: "Manage orgs as the operator"}
 	org.AddCommand(a.adminOrgCreateCmd())
 	user := &cobra.Command{Use: "user", Short: "Manage users as the operator"}
-	user.AddCommand(a.adminUserCreateCmd())
+	user.AddCommand(a.adminUserCreateCmd(), a.adminPasswordLinkCmd())
 	token := &cobra.Command{Use: "token", Short: "Provision tokens as the operator"}
 	token.AddCommand(a.adminTokenCreateCmd())
 	group.AddCommand(org, user, token)
@@ -114,6 +114,46 @@ func (a *app) adminUserCreateCmd() *cobra.Command {
 	f.StringVar(&org, "org", "", "add the user to this org (id or slug)")
 	f.StringVar(&role, "role", "member", "the role in --org: owner, admin, member or viewer")
 	f.StringVar(&passwordFile, "password-file", "", `read a dashboard password from this file ("-": stdin)`)
+	return cmd
+}
+
+func (a *app) adminPasswordLinkCmd() *cobra.Command {
+	var (
+		db         dbFlags
+		email, url string
+	)
+	cmd := &cobra.Command{
+		Use:   "password-link --email EMAIL [--url URL]",
+		Short: "Make a one-time link that lets a user set a dashboard password",
+		Long: `Make a one-time link that lets the user with EMAIL set a dashboard
+password: for a user made without one, or one who forgot it. The link is
+printed once and lasts 7 days; pass it to the user yourself.`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(email) == "" {
+				return usageError{fmt.Errorf("--email is required")}
+			}
+			svc, closeSvc, err := db.openService(cmd.Context(), service.Options{})
+			if err != nil {
+				return err
+			}
+			defer closeSvc()
+			token, err := svc.AdminPasswordLink(cmd.Context(), email)
+			if err != nil {
+				return operatorError("making a set-password link", err)
+			}
+			link := strings.TrimSuffix(url, "/") + "/set-password/" + token
+			if a.json() {
+				return a.printJSON(map[string]string{"set_password_url": link})
+			}
+			fmt.Fprintln(a.stdout, link)
+			return nil
+		},
+	}
+	db.add(a, cmd)
+	f := cmd.Flags()
+	f.StringVar(&email, "email", "", "the user's email (required)")
+	f.StringVar(&url, "url", envOr(a.getenv, "KEYWARD_URL", ""), "the dashboard's address the link starts with ($KEYWARD_URL)")
 	return cmd
 }
 

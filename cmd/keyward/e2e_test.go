@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,6 +205,33 @@ func (h *harness) stop() {
 
 // keyward runs the CLI binary as token against the server, with a
 // deadline.
+// acceptAsNewAccount opens an invitation link in the dashboard, as a
+// browser would, and accepts it by choosing a password.
+func acceptAsNewAccount(t *testing.T, link, password string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || csrf == nil {
+		t.Fatalf("the invitation page: %d, csrf found %v", resp.StatusCode, csrf != nil)
+	}
+	base, token, _ := strings.Cut(link, "/invite/")
+	resp, err = c.PostForm(base+"/invite/account", url.Values{"csrf": {string(csrf[1])}, "token": {token}, "password": {password}, "confirm": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accepting the invitation: %d", resp.StatusCode)
+	}
+}
+
 func (h *harness) keyward(token string, args ...string) result {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -387,12 +417,20 @@ func testEndToEnd(t *testing.T, h *harness) {
 		t.Fatalf("key list: got %+v", keys)
 	}
 
-	// Members: add, change role, remove (revoking their tokens).
-	var m client.Member
-	h.okJSON(&m, owner, "member", "add", "bob@example.com", "--name", "Bob", "--role", "member")
-	if m.Role != "member" || m.User.Email != "bob@example.com" {
-		t.Fatalf("member add: got %+v", m)
+	// Members: invite, accept from the dashboard, change role, remove
+	// (revoking their tokens).
+	var inv client.Invite
+	h.okJSON(&inv, owner, "member", "add", "bob@example.com", "--name", "Bob", "--role", "member")
+	if inv.Invitation.Role != "member" || inv.Invitation.Email != "bob@example.com" || inv.Invitation.State != "pending" {
+		t.Fatalf("member add: got %+v", inv)
 	}
+	var invs client.InvitationList
+	h.okJSON(&invs, owner, "member", "invitations")
+	if len(invs.Invitations) != 1 || invs.Invitations[0].ID != inv.Invitation.ID {
+		t.Fatalf("member invitations: got %+v", invs)
+	}
+	acceptAsNewAccount(t, inv.InviteURL, "bob's own long password")
+	var m client.Member
 	var bobTok client.TokenSecret
 	h.okJSON(&bobTok, "", "admin", "token", "create", "--database-url", h.dbURL, "--user", "bob@example.com", "--org", "acme-inc", "--name", "bob-cli")
 	h.okJSON(&who, bobTok.Secret, "whoami")

@@ -13,7 +13,7 @@ func (a *app) memberCmd() *cobra.Command {
 	var conn apiConn
 	group := &cobra.Command{
 		Use:   "member",
-		Short: "Manage an org's members: list, add, role, suspend, remove",
+		Short: "Manage an org's members: list, invite, role, suspend, remove",
 		Long: `Manage the members of an org. USER is a user's id or email. A role change,
 suspension or removal takes effect on the member's tokens at their very
 next request; removal revokes their tokens in the org.`,
@@ -90,11 +90,66 @@ next request; removal revokes their tokens in the org.`,
 	show := one("show USER", "Show one member", 1, func(ctx context.Context, cl *client.Client, org string, argv []string) (*client.Member, error) {
 		return cl.Member(ctx, org, argv[0])
 	})
-	add := one("add EMAIL [--name NAME] [--role ROLE]", "Add a person to the org (a new user gets a link to set a password)", 1,
-		func(ctx context.Context, cl *client.Client, org string, argv []string) (*client.Member, error) {
+	add := &cobra.Command{
+		Use:   "add EMAIL [--name NAME] [--role ROLE]",
+		Short: "Invite a person to the org; they join once they accept the printed link",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			cl, org, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
 			addReq.Email = argv[0]
-			return cl.AddMember(ctx, org, addReq)
-		})
+			inv, err := cl.AddMember(cmd.Context(), org, addReq)
+			if err != nil {
+				return err
+			}
+			return a.printInvite(inv)
+		},
+	}
+	invitations := &cobra.Command{
+		Use:   "invitations",
+		Short: "List the org's pending invitations",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, org, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			page, err := cl.Invitations(cmd.Context(), org, client.ListOptions{Limit: 200})
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return a.printJSON(page)
+			}
+			t := newTable(a.stdout, "ID", "EMAIL", "ROLE", "STATE", "UNTIL")
+			for _, inv := range page.Invitations {
+				t.row(inv.ID, inv.Email, inv.Role, inv.State, fmtTime(&inv.ExpiresAt))
+			}
+			return t.flush()
+		},
+	}
+	cancel := &cobra.Command{
+		Use:   "cancel INVITATION",
+		Short: "Cancel a pending invitation; its link stops working",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			cl, org, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			inv, err := cl.CancelInvitation(cmd.Context(), org, argv[0])
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return a.printJSON(inv)
+			}
+			fmt.Fprintf(a.stdout, "Cancelled the invitation of %s.\n", inv.Email)
+			return nil
+		},
+	}
 	add.Flags().StringVar(&addReq.Name, "name", "", "the person's name, for a new user")
 	add.Flags().StringVar(&addReq.Role, "role", "member", "owner, admin, member or viewer")
 	role := one("role USER ROLE", "Change a member's role (owner, admin, member, viewer)", 2,
@@ -133,7 +188,7 @@ next request; removal revokes their tokens in the org.`,
 			return nil
 		},
 	}
-	group.AddCommand(list, show, add, role, suspend, unsuspend, remove)
+	group.AddCommand(list, show, add, invitations, cancel, role, suspend, unsuspend, remove)
 	return group
 }
 
@@ -155,14 +210,23 @@ func (a *app) printMember(m *client.Member) error {
 	t.row("Role:", m.Role)
 	t.row("Status:", memberStatus(*m))
 	t.row("Since:", fmtTime(&m.CreatedAt))
-	if m.SetPasswordURL != "" {
-		t.row("Set-password link:", m.SetPasswordURL)
+	return t.flush()
+}
+
+// printInvite shows a new invitation and its one-time link.
+func (a *app) printInvite(inv *client.Invite) error {
+	if a.json() {
+		return a.printJSON(inv)
 	}
+	t := newTable(a.stdout)
+	t.row("Invitation:", inv.Invitation.ID)
+	t.row("Email:", inv.Invitation.Email)
+	t.row("Role:", inv.Invitation.Role)
+	t.row("Until:", fmtTime(&inv.Invitation.ExpiresAt))
+	t.row("Link:", inv.InviteURL)
 	if err := t.flush(); err != nil {
 		return err
 	}
-	if m.SetPasswordURL != "" {
-		fmt.Fprintln(a.stderr, "Send the link to the new member: it works once, for 7 days, and is not shown again.")
-	}
+	fmt.Fprintln(a.stderr, "Send the link to the person: they accept it signed in, or choose a password if the address is new. It works once, for 7 days, and is not shown again.")
 	return nil
 }
