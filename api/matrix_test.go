@@ -138,7 +138,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						for _, target := range targetsOf(pattern) {
 							for _, body := range bodies {
 								rows.Add(1)
-								if !m.row(t, caller, pattern, target, body) {
+								if _, ok := m.row(t, caller, pattern, target, body); !ok {
 									failed.Add(1)
 								}
 							}
@@ -343,8 +343,9 @@ func (m *matrixEnv) invitation(kind string) string {
 	return inv.ID
 }
 
-// row runs one cell of the matrix and reports whether the oracle held.
-func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body string) bool {
+// row runs one cell of the matrix and returns the answer and whether the
+// oracle held.
+func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body string) (*answer, bool) {
 	t.Helper()
 	secret, self, email := m.caller(callerKind)
 	method, path, _ := strings.Cut(pattern, " ")
@@ -401,7 +402,7 @@ func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body stri
 		if d := diff(before, after); d != "" {
 			fail("refused with %d, yet changed %s", a.status, d)
 		}
-		return ok
+		return a, ok
 	}
 	var out struct {
 		Secret string `json:"secret"`
@@ -460,7 +461,7 @@ func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body stri
 			fail("membership %s has, after the call, more power than the caller: %s", key, why)
 		}
 	}
-	return ok
+	return a, ok
 }
 
 // callerPower is the test's own statement of what a caller holds: its
