@@ -144,6 +144,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 							}
 						}
 					}
+					n, bad := m.mcpRows(t, caller)
+					rows.Add(int64(n))
+					failed.Add(int64(bad))
 				})
 			}
 		})
@@ -375,12 +378,7 @@ func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body stri
 		path = strings.ReplaceAll(path, "{invitation}", m.invitation(targetKind))
 	}
 	body = strings.ReplaceAll(body, "{secret}", m.boot.Secret)
-	// The caller's power, judged as a verification of it admits it now.
-	var power *keyward.Power
-	if c, err := m.svc.Authenticate(m.ctx, secret, netip.MustParseAddr("127.0.0.1"), "test"); err == nil {
-		p := m.callerPower(c)
-		power = &p
-	}
+	power := m.powerOf(secret)
 	before := m.snapshot()
 	var bodyArg any
 	if body != "" {
@@ -392,24 +390,48 @@ func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body stri
 	}
 	a := m.do(method, path, bodyArg, hdrs...)
 	after := m.snapshot()
+	var out struct {
+		Secret string `json:"secret"`
+	}
+	_ = json.Unmarshal(a.body, &out)
 	name := fmt.Sprintf("%s: %s %s on %s with %s", callerKind, method, path, targetKind, body)
+	refused := ""
+	if a.status >= 400 {
+		refused = fmt.Sprint(a.status)
+	}
+	return a, m.judge(t, name, power, before, after, refused, out.Secret)
+}
+
+// powerOf is the power of the credential secret, judged as a verification
+// of it admits it now; nil when it does not verify.
+func (m *matrixEnv) powerOf(secret string) *keyward.Power {
+	c, err := m.svc.Authenticate(m.ctx, secret, netip.MustParseAddr("127.0.0.1"), "test")
+	if err != nil {
+		return nil
+	}
+	p := m.callerPower(c)
+	return &p
+}
+
+// judge is the oracle of every row, whatever front end ran it: a refused
+// call (refused names how) changed nothing; an answered secret verifies
+// and has no more power than the caller; every token, membership and
+// invitation the call changed has no more power than the caller.
+func (m *matrixEnv) judge(t *testing.T, name string, power *keyward.Power, before, after snapshot, refused, secret string) bool {
+	t.Helper()
 	ok := true
 	fail := func(format string, args ...any) {
 		t.Errorf("%s: "+format, append([]any{name}, args...)...)
 		ok = false
 	}
-	if a.status >= 400 {
+	if refused != "" {
 		if d := diff(before, after); d != "" {
-			fail("refused with %d, yet changed %s", a.status, d)
+			fail("refused (%s), yet changed %s", refused, d)
 		}
-		return a, ok
+		return ok
 	}
-	var out struct {
-		Secret string `json:"secret"`
-	}
-	_ = json.Unmarshal(a.body, &out)
-	if out.Secret != "" {
-		c, err := m.svc.Authenticate(m.ctx, out.Secret, netip.MustParseAddr("127.0.0.1"), "test")
+	if secret != "" {
+		c, err := m.svc.Authenticate(m.ctx, secret, netip.MustParseAddr("127.0.0.1"), "test")
 		switch {
 		case err != nil:
 			fail("answered a secret that does not verify: %v", err)
@@ -461,7 +483,7 @@ func (m *matrixEnv) row(t *testing.T, callerKind, pattern, targetKind, body stri
 			fail("membership %s has, after the call, more power than the caller: %s", key, why)
 		}
 	}
-	return a, ok
+	return ok
 }
 
 // callerPower is the test's own statement of what a caller holds: its
