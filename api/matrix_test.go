@@ -127,7 +127,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 			}
 			t.Cleanup(func() {
-				t.Logf("matrix: %d routes x %d callers, %d rows, %d failed", len(patterns), len(matrixCallers), rows.Load(), failed.Load())
+				t.Logf("matrix: %d API routes and %d MCP tools x %d callers, and the dashboard's forms x %d people: %d rows, %d failed",
+					len(patterns), len(mcpArguments), len(matrixCallers), len(matrixSessions), rows.Load(), failed.Load())
 			})
 			for _, caller := range matrixCallers {
 				t.Run(caller, func(t *testing.T) {
@@ -145,6 +146,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 						}
 					}
 					n, bad := m.mcpRows(t, caller)
+					rows.Add(int64(n))
+					failed.Add(int64(bad))
+				})
+			}
+			for session := range matrixSessions {
+				t.Run(session, func(t *testing.T) {
+					t.Parallel()
+					m := newMatrixEnv(t, b.open(t))
+					n, bad := m.webRows(t, session)
 					rows.Add(int64(n))
 					failed.Add(int64(bad))
 				})

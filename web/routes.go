@@ -83,3 +83,14 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, q *request) error 
 	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
 	return nil
 }
+
+// Patterns returns the pattern of every page and form of the dashboard, in
+// the order routes lists them: for the tests that try each form as every
+// kind of caller.
+func Patterns() []string {
+	var out []string
+	for _, rt := range (&server{}).routes() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
