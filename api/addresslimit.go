@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+
+	"github.com/keyward/keyward/internal/clientip"
 )
 
 // AddressLimiter counts requests that come without a valid token, per
@@ -13,9 +15,9 @@ import (
 // a separate budget for each bucket, so that one endpoint's traffic does
 // not spend another's. A nil *AddressLimiter allows everything.
 type AddressLimiter struct {
-	limits  RateLimitOptions
-	proxies []netip.Prefix
-	log     *slog.Logger
+	limits RateLimitOptions
+	ip     *clientip.Resolver
+	log    *slog.Logger
 }
 
 // NewAddressLimiter returns a limiter with the API's rate limits and
@@ -29,7 +31,7 @@ func NewAddressLimiter(limits RateLimitOptions, trustedProxies []netip.Prefix, l
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &AddressLimiter{limits: limits, proxies: trustedProxies, log: log}
+	return &AddressLimiter{limits: limits, ip: clientip.New(trustedProxies), log: log}
 }
 
 // Allow counts r against the budget of its client address in bucket (a
@@ -42,6 +44,6 @@ func (l *AddressLimiter) Allow(w http.ResponseWriter, r *http.Request, bucket st
 	if l == nil {
 		return nil
 	}
-	key := bucket + ":" + ipRateKey(ClientIP(r, l.proxies))
+	key := bucket + ":" + ipRateKey(l.ip.Addr(r))
 	return countRequest(r, w.Header(), l.limits.Limiter, key, l.limits.IP, l.limits.window(), "this address", l.log)
 }

@@ -172,7 +172,7 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (c *servic
 	if err != nil {
 		return nil, err
 	}
-	c, err = s.svc.Authenticate(r.Context(), raw, s.clientIP(r), r.UserAgent())
+	c, err = s.svc.Authenticate(r.Context(), raw, s.ip.Addr(r), r.UserAgent())
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}

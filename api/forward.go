@@ -142,7 +142,7 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict,
 		}
 		need = service.Need{Permission: rule.Permission, Kinds: rule.Kinds}
 	}
-	v, err := s.svc.Judge(r.Context(), raw, s.clientIP(r), r.UserAgent(), need)
+	v, err := s.svc.Judge(r.Context(), raw, s.ip.Addr(r), r.UserAgent(), need)
 	if err != nil {
 		return none, "", fmt.Errorf("forward auth: %w", err)
 	}

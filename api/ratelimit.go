@@ -221,7 +221,7 @@ type rateWriter struct {
 
 // countIP counts the request against its client address.
 func (rw *rateWriter) countIP() error {
-	return rw.count(ipRateKey(rw.s.clientIP(rw.r)), rw.s.limits.IP, "this address without a valid token")
+	return rw.count(ipRateKey(rw.s.ip.Addr(rw.r)), rw.s.limits.IP, "this address without a valid token")
 }
 
 // count marks the request counted and counts it against key's budget of

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/config"
+	"github.com/keyward/keyward/internal/clientip"
 	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/service"
 )
@@ -50,8 +51,9 @@ type server struct {
 	log     *slog.Logger
 	openapi []byte
 	limits  RateLimitOptions
-	proxies []netip.Prefix
-	policy  *config.RoutePolicy
+	// ip reads client addresses past the trusted proxies.
+	ip     *clientip.Resolver
+	policy *config.RoutePolicy
 	// identity is the identity headers a 200 from GET /v1/auth carries,
 	// as indexes into identityHeaders.
 	identity []int
@@ -63,7 +65,7 @@ type server struct {
 // the request id, metrics, logging, recovery, security header, rate limit and
 // token-in-URL middleware.
 func NewServer(svc *service.Service, opts Options) http.Handler {
-	s := &server{svc: svc, log: opts.Logger, proxies: opts.TrustedProxies, policy: opts.Routes, metrics: opts.Metrics, baseURL: opts.BaseURL}
+	s := &server{svc: svc, log: opts.Logger, ip: clientip.New(opts.TrustedProxies), policy: opts.Routes, metrics: opts.Metrics, baseURL: opts.BaseURL}
 	s.identity = identityIndexes(opts.IdentityHeaders)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

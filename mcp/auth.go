@@ -3,7 +3,6 @@ package mcp
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"github.com/keyward/keyward"
@@ -47,7 +46,7 @@ func (h *handler) authenticate(r *http.Request) (*service.Caller, error) {
 			Detail:  fmt.Sprintf("a %s is for the HTTP API, not for MCP", kind),
 		}
 	}
-	c, err := h.svc.Authenticate(r.Context(), raw, clientIP(r), r.UserAgent())
+	c, err := h.svc.Authenticate(r.Context(), raw, h.ip.Addr(r), r.UserAgent())
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
@@ -76,15 +75,6 @@ func sameResource(a, b string) bool {
 		return strings.ToLower(scheme) + "://" + strings.ToLower(host) + "/" + path
 	}
 	return a != "" && norm(a) == norm(b)
-}
-
-// clientIP is the address of the socket's peer, as the API takes it.
-func clientIP(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
 }
 
 // unauthorized answers a failed authentication: 401 with the challenge

@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -185,5 +186,38 @@ func TestInternalErrorsStayInside(t *testing.T) {
 	}
 	if strings.Contains(string(r.body), "sql") || !strings.Contains(e.logs.String(), "internal error") {
 		t.Fatalf("got body %s and log %q, want the cause in the log only", r.body, e.logs.String())
+	}
+}
+
+// An allowlisted token is judged by the client's address, read past the
+// trusted proxies as the API reads it, never by the proxy's; without a
+// trusted proxy, X-Forwarded-For counts for nothing.
+func TestAllowlistBehindProxy(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		opts := mcp.Options{}
+		if trusted {
+			opts.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		}
+		e := newEnv(t, opts)
+		_, fenced, err := e.svc.CreateToken(e.ctx, ownerCaller(t, e), service.Personal, service.TokenRequest{Name: "fenced", AllowedCIDRs: []string{"203.0.113.0/24"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			from string
+			want int
+		}{{"203.0.113.5", 200}, {"198.51.100.1", 403}, {"", 403}} {
+			h := map[string]string{"Authorization": "Bearer " + fenced}
+			if c.from != "" {
+				h["X-Forwarded-For"] = c.from
+			}
+			want := c.want
+			if !trusted {
+				want = 403 // the socket's address, 127.0.0.1, is outside
+			}
+			if r := e.post(listTools, h); r.status != want {
+				t.Errorf("trusted proxy %v, forwarded for %q: got %d, want %d; body %s", trusted, c.from, r.status, want, r.body)
+			}
+		}
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/internal/clientip"
 	"github.com/keyward/keyward/service"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	mcpsdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -52,6 +54,10 @@ type Options struct {
 	// missing or refused (a 401) against its client address, and answers
 	// 429 once that budget is spent; nil leaves them unlimited.
 	RateLimit *api.AddressLimiter
+	// TrustedProxies are the networks whose X-Forwarded-For (or X-Real-IP)
+	// names the client, as for the API: a token's IP allowlist is judged
+	// by the client's address, not the proxy's.
+	TrustedProxies []netip.Prefix
 }
 
 // handler serves /mcp and the protected resource metadata.
@@ -62,6 +68,7 @@ type handler struct {
 	aud     func(t *keyward.Token) string
 	version string
 	limiter *api.AddressLimiter
+	ip      *clientip.Resolver // client addresses past the trusted proxies
 	mux     *http.ServeMux
 	root    http.Handler // mux behind the security headers
 	sdk     http.Handler
@@ -72,7 +79,7 @@ type handler struct {
 // panics if opts.PublicURL is not an absolute http or https URL without a
 // query; serve checks the flag before.
 func NewHandler(svc *service.Service, opts Options) http.Handler {
-	h := &handler{svc: svc, log: opts.Logger, aud: opts.Audience, version: opts.Version, limiter: opts.RateLimit}
+	h := &handler{svc: svc, log: opts.Logger, aud: opts.Audience, version: opts.Version, limiter: opts.RateLimit, ip: clientip.New(opts.TrustedProxies)}
 	if h.version == "" {
 		h.version = "dev"
 	}

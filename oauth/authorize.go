@@ -218,7 +218,7 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request) {
 	code, err := h.svc.IssueOAuthCode(r.Context(), user, service.OAuthGrant{
 		Client: val.client, OrgID: orgID, RedirectURI: val.req.RedirectURI,
 		CodeChallenge: val.req.Challenge, Resource: val.req.Resource, Scope: val.req.Scope,
-		IP: clientIP(r), UserAgent: r.UserAgent(),
+		IP: h.ip.String(r), UserAgent: r.UserAgent(),
 	})
 	if err != nil {
 		code, desc := h.errorCode(r, err)

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/internal/clientip"
 	"github.com/keyward/keyward/service"
 )
 
@@ -48,6 +50,10 @@ type Options struct {
 	// address (a budget for each of authorize, token and revoke, and
 	// register); nil leaves them unlimited.
 	RateLimit *api.AddressLimiter
+	// TrustedProxies are the networks whose X-Forwarded-For (or X-Real-IP)
+	// names the client, as for the API: the audit log records the client's
+	// address, not the proxy's.
+	TrustedProxies []netip.Prefix
 }
 
 // handler is the authorization server.
@@ -60,6 +66,7 @@ type handler struct {
 	log      *slog.Logger
 	fetcher  *metadataFetcher
 	limiter  *api.AddressLimiter
+	ip       *clientip.Resolver // client addresses past the trusted proxies
 	mux      *http.ServeMux
 }
 
@@ -84,6 +91,7 @@ func NewHandler(svc *service.Service, sessions Sessions, opts Options) (http.Han
 		secure:   u.Scheme == "https",
 		log:      opts.Logger,
 		limiter:  opts.RateLimit,
+		ip:       clientip.New(opts.TrustedProxies),
 	}
 	if h.resource == "" {
 		h.resource = h.issuer + "/mcp"

@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,7 +77,7 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 	t, secret, err := h.svc.ExchangeOAuthCode(r.Context(), service.OAuthExchange{
 		Code: p["code"], ClientID: p["client_id"], RedirectURI: p["redirect_uri"],
 		Verifier: p["code_verifier"], Resource: p["resource"],
-		IP: clientIP(r), UserAgent: r.UserAgent(),
+		IP: h.ip.String(r), UserAgent: r.UserAgent(),
 	})
 	if err != nil {
 		h.jsonError(w, r, err)
@@ -145,7 +144,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 		h.jsonError(w, r, oauthErr(service.OAuthInvalidClientMetadata, "response_types must include code"))
 		return
 	}
-	c, err := h.svc.RegisterOAuthClient(r.Context(), service.OAuthRegistration{Name: reg.ClientName, RedirectURIs: reg.RedirectURIs}, clientIP(r), r.UserAgent())
+	c, err := h.svc.RegisterOAuthClient(r.Context(), service.OAuthRegistration{Name: reg.ClientName, RedirectURIs: reg.RedirectURIs}, h.ip.String(r), r.UserAgent())
 	if err != nil {
 		h.jsonError(w, r, err)
 		return
@@ -183,20 +182,10 @@ func (h *handler) revoke(w http.ResponseWriter, r *http.Request) {
 		h.jsonError(w, r, oauthErr(keyward.EINVALID, "token is required"))
 		return
 	}
-	if err := h.svc.RevokeOAuthToken(r.Context(), p["token"], p["client_id"], clientIP(r), r.UserAgent()); err != nil {
+	if err := h.svc.RevokeOAuthToken(r.Context(), p["token"], p["client_id"], h.ip.String(r), r.UserAgent()); err != nil {
 		h.jsonError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-}
-
-// clientIP is the socket's address, for the audit log. (Trusted proxies
-// are the API's concern; the OAuth endpoints record the peer.)
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return ""
-	}
-	return host
 }

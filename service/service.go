@@ -38,6 +38,10 @@ type Options struct {
 	// A node cut off from the database for longer empties its
 	// verification cache when it comes back.
 	ChangeRetention time.Duration
+	// Sleep waits d or until ctx ends, returning ctx's error then: sign-in
+	// slows down an account under attack with it. Nil waits on a timer;
+	// tests may replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Service is keyward's use cases over one Store.
@@ -46,6 +50,7 @@ type Service struct {
 	format *keyward.TokenFormat
 	perms  *keyward.PermissionModel
 	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
 	log    *slog.Logger
 	usage  *usageTracker
 	// rateLimit is Options.TokenRateLimit.
@@ -73,6 +78,10 @@ func New(store Store, opts Options) (*Service, error) {
 	s := &Service{store: store, format: format, perms: perms, now: opts.Now, log: opts.Logger}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.sleep = opts.Sleep
+	if s.sleep == nil {
+		s.sleep = sleep
 	}
 	s.rateLimit = opts.TokenRateLimit
 	switch s.changeRetention = opts.ChangeRetention; {

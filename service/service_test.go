@@ -17,13 +17,32 @@ import (
 
 // clock is a controllable time for tests.
 type clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration // every wait Sleep was asked for
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// Sleep is the service's wait: it records d and moves the clock on by it.
+func (c *clock) Sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.slept = append(c.slept, d)
+	c.now = c.now.Add(d)
+	return nil
+}
+
+// Slept returns the waits asked for since the last call, and forgets them.
+func (c *clock) Slept() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.slept
+	c.slept = nil
+	return s
+}
 
 // env is one service over one fresh store, with a bootstrapped owner.
 type env struct {
@@ -42,7 +61,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 		t.Run(b.name, func(t *testing.T) {
 			store := b.open(t)
 			ck := &clock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-			svc, err := service.New(store, service.Options{Now: ck.Now, ProductPermissions: []string{"monitors:read", "monitors:write", "agent:heartbeat", "probe:report"}})
+			svc, err := service.New(store, service.Options{Now: ck.Now, Sleep: ck.Sleep, ProductPermissions: []string{"monitors:read", "monitors:write", "agent:heartbeat", "probe:report"}})
 			if err != nil {
 				t.Fatal(err)
 			}

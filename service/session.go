@@ -11,7 +11,7 @@ import (
 	"github.com/keyward/keyward"
 )
 
-// Dashboard sessions and sign-in throttling.
+// Dashboard sessions (sign-in throttling is in signinthrottle.go).
 const (
 	// SessionIdle ends a session that has not been used for this long.
 	SessionIdle = 12 * time.Hour
@@ -22,14 +22,6 @@ const (
 	sessionTouch = time.Minute
 	// PasswordLinkTTL is how long a set-password link stays valid.
 	PasswordLinkTTL = 7 * 24 * time.Hour
-	// SignInWindow is the window over which failed sign-ins are counted.
-	SignInWindow = 15 * time.Minute
-	// MaxAccountFailures failed sign-ins for one account within
-	// SignInWindow refuse further attempts for it until the window passes.
-	MaxAccountFailures = 5
-	// MaxIPFailures failed sign-ins from one address within SignInWindow
-	// refuse further attempts from it.
-	MaxIPFailures = 20
 	// nonceTTL is how long a used one-time form nonce is remembered.
 	nonceTTL = 24 * time.Hour
 )
@@ -85,34 +77,24 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
-func accountKey(email string) string { return "email:" + strings.ToLower(strings.TrimSpace(email)) }
-func addressKey(ip string) string    { return "ip:" + ip }
-
 // SignIn checks a person's email and password and starts a session. It
 // returns the new session id, which only the browser keeps.
 //
 // Returns EUNAUTHORIZED for a wrong email or password (the same answer for
-// both), and ERATELIMITED when the account or the address has failed too
-// often within SignInWindow.
+// both), and ERATELIMITED when the address, or the account from the
+// address, has failed too often within SignInWindow. An account that has
+// failed often from anywhere is slowed down (SignInDelay), never refused.
 func (s *Service) SignIn(ctx context.Context, req SignInRequest) (string, error) {
 	now := s.Now()
 	since := now.Add(-SignInWindow)
-	keys := []string{accountKey(req.Email)}
-	if req.IP != "" {
-		keys = append(keys, addressKey(req.IP))
-	}
+	keys := newSignInKeys(req.Email, req.IP)
 	var user *keyward.User
 	var orgID string
+	var wait time.Duration
 	err := s.store.View(ctx, func(tx Tx) error {
-		for i, k := range keys {
-			n, err := tx.CountSignInFailures(ctx, k, since)
-			if err != nil {
-				return err
-			}
-			if limit := []int{MaxAccountFailures, MaxIPFailures}[i]; n >= limit {
-				return &keyward.Error{Code: keyward.ERATELIMITED, Message: "too many failed sign-ins; try again later",
-					Detail: "sign-in is paused for " + keyward.FormatDuration(SignInWindow) + " after repeated failures"}
-			}
+		var err error
+		if wait, err = checkSignIn(ctx, tx, keys, since); err != nil {
+			return err
 		}
 		u, err := tx.FindUserByEmail(ctx, strings.TrimSpace(req.Email))
 		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
@@ -140,6 +122,11 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (string, error)
 	if err != nil {
 		return "", err
 	}
+	if wait > 0 {
+		if err := s.sleep(ctx, wait); err != nil {
+			return "", err
+		}
+	}
 	hash := dummyHash()
 	if user != nil && user.PasswordHash != "" {
 		hash = user.PasswordHash
@@ -147,7 +134,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (string, error)
 	ok := CheckPassword(hash, req.Password) && user != nil && user.PasswordHash != ""
 	if !ok {
 		err := s.store.Update(ctx, func(tx Tx) error {
-			for _, k := range keys {
+			for _, k := range keys.all() {
 				if err := tx.AddSignInFailure(ctx, k, now); err != nil {
 					return err
 				}
@@ -171,8 +158,16 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (string, error)
 				return err
 			}
 		}
-		if err := tx.ClearSignInFailures(ctx, keys[0]); err != nil {
-			return err
+		// The owner's own success ends the slow-down and their address's
+		// count for the account; the address's count for other accounts
+		// stays.
+		for _, k := range []string{keys.account, keys.pair} {
+			if k == "" {
+				continue
+			}
+			if err := tx.ClearSignInFailures(ctx, k); err != nil {
+				return err
+			}
 		}
 		if err := tx.PruneAuth(ctx, now, now.Add(-SessionIdle), since); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -86,36 +87,86 @@ func TestSignInAndSessions(t *testing.T) {
 func TestSignInThrottled(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		email, pw := "owner@example.com", e.boot.Password
-		for i := range service.MaxAccountFailures {
-			_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: "not the password", IP: "192.0.2.9"})
-			if code(err) != keyward.EUNAUTHORIZED {
+		signIn := func(pw, ip string) error {
+			_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw, IP: ip})
+			return err
+		}
+		// One address fails the account: that address is paused for it.
+		for i := range service.MaxAccountAddressFailures {
+			if err := signIn("not the password", "192.0.2.9"); code(err) != keyward.EUNAUTHORIZED {
 				t.Fatalf("failure %d: got %v, want %s", i+1, err, keyward.EUNAUTHORIZED)
 			}
 		}
-		// Even the right password is refused while the account is paused.
-		_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw, IP: "192.0.2.10"})
-		if code(err) != keyward.ERATELIMITED {
-			t.Fatalf("SignIn after %d failures: got %v, want %s", service.MaxAccountFailures, err, keyward.ERATELIMITED)
+		if err := signIn(pw, "192.0.2.9"); code(err) != keyward.ERATELIMITED {
+			t.Fatalf("the right password from the failing address after %d failures: got %v, want %s", service.MaxAccountAddressFailures, err, keyward.ERATELIMITED)
+		}
+		// The owner, from another address, signs in: slowed, not refused.
+		e.clock.Slept()
+		if err := signIn(pw, "192.0.2.10"); err != nil {
+			t.Fatalf("the right password from another address: %v", err)
+		}
+		if got := e.clock.Slept(); len(got) != 1 || got[0] != service.SignInDelay(service.MaxAccountAddressFailures) {
+			t.Errorf("the wait before it: got %v, want [%v]", got, service.SignInDelay(service.MaxAccountAddressFailures))
+		}
+		// Her success ended the slow-down, not the failing address's pause.
+		if err := signIn(pw, "192.0.2.11"); err != nil || len(e.clock.Slept()) != 0 {
+			t.Errorf("a sign-in after the owner's: got %v and a wait, want none", err)
+		}
+		if err := signIn(pw, "192.0.2.9"); code(err) != keyward.ERATELIMITED {
+			t.Errorf("the failing address after the owner's sign-in: got %v, want %s", err, keyward.ERATELIMITED)
 		}
 		e.clock.Add(service.SignInWindow + time.Second)
-		if _, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw}); err != nil {
+		if err := signIn(pw, "192.0.2.9"); err != nil {
 			t.Fatalf("SignIn after the window: %v", err)
+		}
+
+		// Failures from many addresses, each below its limit, never lock
+		// the account; each attempt waits longer, up to the bound.
+		for i := range 3 * service.MaxAccountAddressFailures {
+			ip := "203.0.113." + strconv.Itoa(1+i/(service.MaxAccountAddressFailures-1))
+			if err := signIn("guess guess guess", ip); code(err) != keyward.EUNAUTHORIZED {
+				t.Fatalf("failure %d from %s: got %v, want %s", i+1, ip, err, keyward.EUNAUTHORIZED)
+			}
+		}
+		e.clock.Slept()
+		if err := signIn(pw, "198.51.100.9"); err != nil {
+			t.Fatalf("the right password after failures from many addresses: %v", err)
+		}
+		if got := e.clock.Slept(); len(got) != 1 || got[0] <= 0 || got[0] > service.MaxSignInDelay {
+			t.Errorf("the wait before it: got %v, want one wait in (0, %v]", got, service.MaxSignInDelay)
 		}
 
 		// Per address: many accounts from one address.
 		for i := range service.MaxIPFailures {
-			_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: "x" + string(rune('a'+i)) + "@example.com", Password: "guess guess guess", IP: "198.51.100.1"})
+			_, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: "x" + strconv.Itoa(i) + "@example.com", Password: "guess guess guess", IP: "198.51.100.1"})
 			if code(err) != keyward.EUNAUTHORIZED {
 				t.Fatalf("address failure %d: got %v, want %s", i+1, err, keyward.EUNAUTHORIZED)
 			}
 		}
-		if _, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw, IP: "198.51.100.1"}); code(err) != keyward.ERATELIMITED {
+		if err := signIn(pw, "198.51.100.1"); code(err) != keyward.ERATELIMITED {
 			t.Errorf("SignIn from a throttled address: got %v, want %s", err, keyward.ERATELIMITED)
 		}
-		if _, err := e.svc.SignIn(e.ctx, service.SignInRequest{Email: email, Password: pw, IP: "198.51.100.2"}); err != nil {
+		if err := signIn(pw, "198.51.100.2"); err != nil {
 			t.Errorf("SignIn from another address: %v", err)
 		}
 	})
+}
+
+func TestSignInDelay(t *testing.T) {
+	prev := time.Duration(0)
+	for n := range 40 {
+		d := service.SignInDelay(n)
+		switch {
+		case n < service.SlowAccountFailures && d != 0:
+			t.Errorf("SignInDelay(%d) = %v, want none below %d failures", n, d, service.SlowAccountFailures)
+		case n >= service.SlowAccountFailures && (d <= 0 || d > service.MaxSignInDelay || d < prev):
+			t.Errorf("SignInDelay(%d) = %v, want a wait in (0, %v], not less than %v", n, d, service.MaxSignInDelay, prev)
+		}
+		prev = d
+	}
+	if service.SignInDelay(39) != service.MaxSignInDelay {
+		t.Errorf("SignInDelay(39) = %v, want the bound %v", service.SignInDelay(39), service.MaxSignInDelay)
+	}
 }
 
 func TestUseNonce(t *testing.T) {

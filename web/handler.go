@@ -5,10 +5,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/internal/clientip"
 	"github.com/keyward/keyward/service"
 )
 
@@ -29,6 +31,10 @@ type Options struct {
 	// https:// base URL also marks cookies Secure, as a TLS connection
 	// does.
 	BaseURL string
+	// TrustedProxies are the networks whose X-Forwarded-For (or X-Real-IP)
+	// names the client, as for the API: sign-in throttling and the
+	// sessions list see the client's address, not the proxy's.
+	TrustedProxies []netip.Prefix
 }
 
 // server holds what the page handlers share.
@@ -37,12 +43,14 @@ type server struct {
 	log     *slog.Logger
 	baseURL string
 	pages   *pages
+	// ip reads client addresses past the trusted proxies.
+	ip *clientip.Resolver
 }
 
 // NewHandler returns the dashboard over svc. It serves its own routes
 // only (see routes.go), so it can be mounted at "/" beside the API.
 func NewHandler(svc *service.Service, opts Options) http.Handler {
-	s := &server{svc: svc, log: opts.Logger, baseURL: strings.TrimSuffix(opts.BaseURL, "/")}
+	s := &server{svc: svc, log: opts.Logger, baseURL: strings.TrimSuffix(opts.BaseURL, "/"), ip: clientip.New(opts.TrustedProxies)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

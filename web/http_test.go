@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +28,9 @@ type agent struct {
 	s    *site
 	c    *http.Client
 	last string // the body of the last page
+	// forwardedFor, when set, is sent as X-Forwarded-For, as a reverse
+	// proxy in front of keyward would.
+	forwardedFor string
 }
 
 func newAgent(t *testing.T, s *site) *agent {
@@ -39,7 +44,11 @@ func newAgent(t *testing.T, s *site) *agent {
 // get fetches path and returns the response, with its body read.
 func (a *agent) get(path string) *http.Response {
 	a.t.Helper()
-	resp, err := a.c.Get(a.s.URL + path)
+	req, err := http.NewRequest("GET", a.s.URL+path, nil)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	resp, err := a.do(req)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -52,7 +61,12 @@ func (a *agent) get(path string) *http.Response {
 // post sends a form to path and returns the response, with its body read.
 func (a *agent) post(path string, form url.Values) *http.Response {
 	a.t.Helper()
-	resp, err := a.c.PostForm(a.s.URL+path, form)
+	req, err := http.NewRequest("POST", a.s.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := a.do(req)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -60,6 +74,14 @@ func (a *agent) post(path string, form url.Values) *http.Response {
 	resp.Body.Close()
 	a.last = string(b)
 	return resp
+}
+
+// do sends req from the agent's browser.
+func (a *agent) do(req *http.Request) (*http.Response, error) {
+	if a.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", a.forwardedFor)
+	}
+	return a.c.Do(req)
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -229,17 +251,48 @@ func TestCSRFRefused(t *testing.T) {
 	}
 }
 
+// Sign-in failures are counted per client address, read past a trusted
+// proxy: an attacker's failures from one address, however many, never
+// refuse the owner's right password from another.
 func TestSignInThrottledOverHTTP(t *testing.T) {
-	s := newSite(t, false)
-	a := newAgent(t, s)
-	for i := range service.MaxAccountFailures {
-		if resp := a.signIn("owner@example.com", "wrong password!"); resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %d, want 401", i+1, resp.StatusCode)
+	s := newSiteWith(t, siteConfig{trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	attacker := newAgent(t, s)
+	attacker.forwardedFor = "203.0.113.7"
+	for i := range 20 {
+		resp := attacker.signIn("owner@example.com", "wrong password!")
+		want := http.StatusUnauthorized
+		if i >= service.MaxAccountAddressFailures {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("failure %d from %s: %d, want %d", i+1, attacker.forwardedFor, resp.StatusCode, want)
+		}
+		if want == http.StatusTooManyRequests && !strings.Contains(attacker.last, "Too many failed sign-ins") {
+			t.Fatalf("failure %d: a 429 without its message", i+1)
 		}
 	}
-	resp := a.signIn("owner@example.com", ownerPassword)
-	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(a.last, "Too many failed sign-ins") {
-		t.Errorf("the right password after %d failures: %d, want 429 with a message", service.MaxAccountFailures, resp.StatusCode)
+	if resp := attacker.signIn("owner@example.com", ownerPassword); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the right password from the attacker's address: %d, want 429", resp.StatusCode)
+	}
+	owner := newAgent(t, s)
+	owner.forwardedFor = "198.51.100.9"
+	if resp := owner.signIn("owner@example.com", ownerPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the owner's right password from another address: %d, want 303; page %.300s", resp.StatusCode, owner.last)
+	}
+
+	// Without a trusted proxy, X-Forwarded-For counts for nothing: every
+	// attempt comes from the socket's address, whatever the header says.
+	s = newSite(t, false)
+	for i := range service.MaxAccountAddressFailures + 1 {
+		a := newAgent(t, s)
+		a.forwardedFor = "203.0.113." + strconv.Itoa(10+i)
+		want := http.StatusUnauthorized
+		if i == service.MaxAccountAddressFailures {
+			want = http.StatusTooManyRequests
+		}
+		if resp := a.signIn("owner@example.com", "wrong password!"); resp.StatusCode != want {
+			t.Fatalf("failure %d with a forged X-Forwarded-For and no trusted proxy: %d, want %d", i+1, resp.StatusCode, want)
+		}
 	}
 }
 

@@ -45,7 +45,7 @@ func (s *server) showInvitation(w http.ResponseWriter, r *http.Request, q *reque
 		SignInURL: "/signin?next=" + "/invite/" + token, Name: r.PostForm.Get("name"),
 	}
 	if q.sessionID != "" {
-		if st, err := s.svc.SessionCaller(r.Context(), q.sessionID, clientIP(r), r.UserAgent()); err == nil {
+		if st, err := s.svc.SessionCaller(r.Context(), q.sessionID, s.ip.String(r), r.UserAgent()); err == nil {
 			page.SignedInAs = st.User.Email
 			page.Mine = strings.EqualFold(st.User.Email, open.Invitation.Email)
 			page.SessionCSRF = csrfToken(q.sessionID)
@@ -58,7 +58,7 @@ func (s *server) showInvitation(w http.ResponseWriter, r *http.Request, q *reque
 // and takes them to the org.
 func (s *server) acceptInvitation(w http.ResponseWriter, r *http.Request, q *request) error {
 	token := r.PostForm.Get("token")
-	m, err := s.svc.AcceptInvitation(r.Context(), token, q.state.User, clientIP(r), r.UserAgent())
+	m, err := s.svc.AcceptInvitation(r.Context(), token, q.state.User, s.ip.String(r), r.UserAgent())
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *server) acceptWithAccount(w http.ResponseWriter, r *http.Request, q *re
 	if pw != r.PostForm.Get("confirm") {
 		return s.showInvitation(w, r, q, token, http.StatusBadRequest, "The two passwords differ.")
 	}
-	m, err := s.svc.AcceptInvitationNewAccount(r.Context(), token, r.PostForm.Get("name"), pw, clientIP(r), r.UserAgent())
+	m, err := s.svc.AcceptInvitationNewAccount(r.Context(), token, r.PostForm.Get("name"), pw, s.ip.String(r), r.UserAgent())
 	if err != nil {
 		if c := keyward.ErrorCode(err); c == keyward.EINVALID || c == keyward.ECONFLICT {
 			return s.showInvitation(w, r, q, token, statusOf[c], formMessage(err))
@@ -85,7 +85,7 @@ func (s *server) acceptWithAccount(w http.ResponseWriter, r *http.Request, q *re
 		return err
 	}
 	id, err := s.svc.SignIn(r.Context(), service.SignInRequest{
-		Email: m.User.Email, Password: pw, IP: clientIP(r), UserAgent: r.UserAgent(), OldSession: q.sessionID,
+		Email: m.User.Email, Password: pw, IP: s.ip.String(r), UserAgent: r.UserAgent(), OldSession: q.sessionID,
 	})
 	if err != nil {
 		return err

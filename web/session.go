@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,15 +78,6 @@ func (s *server) setCookie(w http.ResponseWriter, r *http.Request, name, value s
 	})
 }
 
-// clientIP is the address of the socket the request came over.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func cookieValue(r *http.Request, name string) string {
 	c, err := r.Cookie(name)
 	if err != nil {
@@ -146,7 +136,7 @@ func (s *server) public(fn pageFunc) http.Handler {
 func (s *server) signedIn(fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := &request{s: s, r: r, sessionID: cookieValue(r, sessionCookie)}
-		state, err := s.svc.SessionCaller(r.Context(), q.sessionID, clientIP(r), r.UserAgent())
+		state, err := s.svc.SessionCaller(r.Context(), q.sessionID, s.ip.String(r), r.UserAgent())
 		if err != nil {
 			if keyward.ErrorCode(err) != keyward.EUNAUTHORIZED {
 				s.fail(w, r, nil, err)

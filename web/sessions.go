@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/internal/clientip"
 	"github.com/keyward/keyward/service"
 )
 
@@ -12,10 +14,14 @@ import (
 // the OAuth consent page asks it, so that a person signs in once for both.
 type Sessions struct {
 	svc *service.Service
+	ip  *clientip.Resolver
 }
 
-// NewSessions returns the dashboard's sessions over svc.
-func NewSessions(svc *service.Service) Sessions { return Sessions{svc: svc} }
+// NewSessions returns the dashboard's sessions over svc, reading client
+// addresses past trustedProxies as the dashboard does.
+func NewSessions(svc *service.Service, trustedProxies []netip.Prefix) Sessions {
+	return Sessions{svc: svc, ip: clientip.New(trustedProxies)}
+}
 
 // SignedIn returns the person signed in to the dashboard in r's browser,
 // or nil when nobody is (no session, or one that has ended).
@@ -24,7 +30,7 @@ func (s Sessions) SignedIn(r *http.Request) (*keyward.User, error) {
 	if err != nil || c.Value == "" {
 		return nil, nil
 	}
-	state, err := s.svc.SessionCaller(r.Context(), c.Value, clientIP(r), r.UserAgent())
+	state, err := s.svc.SessionCaller(r.Context(), c.Value, s.ip.String(r), r.UserAgent())
 	if keyward.ErrorCode(err) == keyward.EUNAUTHORIZED {
 		return nil, nil
 	} else if err != nil {

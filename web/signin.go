@@ -20,7 +20,7 @@ type signInPage struct {
 func (s *server) signInPage(w http.ResponseWriter, r *http.Request, q *request) error {
 	next := localPath(r.URL.Query().Get("next"))
 	if q.sessionID != "" {
-		if _, err := s.svc.SessionCaller(r.Context(), q.sessionID, clientIP(r), r.UserAgent()); err == nil {
+		if _, err := s.svc.SessionCaller(r.Context(), q.sessionID, s.ip.String(r), r.UserAgent()); err == nil {
 			http.Redirect(w, r, next, http.StatusSeeOther)
 			return nil
 		}
@@ -34,7 +34,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, q *request) erro
 	next := localPath(r.PostForm.Get("next"))
 	id, err := s.svc.SignIn(r.Context(), service.SignInRequest{
 		Email: email, Password: r.PostForm.Get("password"),
-		IP: clientIP(r), UserAgent: r.UserAgent(), OldSession: q.sessionID,
+		IP: s.ip.String(r), UserAgent: r.UserAgent(), OldSession: q.sessionID,
 	})
 	if err != nil {
 		code := keyward.ErrorCode(err)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -54,6 +55,20 @@ func newSite(t testing.TB, tls bool) *site {
 // to log.
 func newLoggedSite(t testing.TB, tls bool, log *slog.Logger) *site {
 	t.Helper()
+	return newSiteWith(t, siteConfig{tls: tls, log: log})
+}
+
+// siteConfig is how newSiteWith composes a site.
+type siteConfig struct {
+	tls            bool
+	log            *slog.Logger
+	trustedProxies []netip.Prefix // for the API and the dashboard
+}
+
+// newSiteWith starts a site as cfg says.
+func newSiteWith(t testing.TB, cfg siteConfig) *site {
+	t.Helper()
+	tls, log := cfg.tls, cfg.log
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "keyward.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,12 +83,12 @@ func newLoggedSite(t testing.TB, tls bool, log *slog.Logger) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apiHandler := api.NewServer(svc, api.Options{Logger: log})
+	apiHandler := api.NewServer(svc, api.Options{Logger: log, TrustedProxies: cfg.trustedProxies})
 	mux := http.NewServeMux()
 	for _, p := range []string{"/v1/", "/openapi.json", "/healthz", "/readyz"} {
 		mux.Handle(p, apiHandler)
 	}
-	mux.Handle("/", web.NewHandler(svc, web.Options{Logger: log}))
+	mux.Handle("/", web.NewHandler(svc, web.Options{Logger: log, TrustedProxies: cfg.trustedProxies}))
 	var srv *httptest.Server
 	if tls {
 		srv = httptest.NewTLSServer(mux)

@@ -125,15 +125,19 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	// The OAuth endpoints and failed authentication on /mcp are counted
 	// per client address, as the API counts requests without a token.
 	addrLimit := api.NewAddressLimiter(rateLimits, cfg.TrustedProxies, log)
-	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc), oauth.Options{Issuer: baseURL, Logger: log, RateLimit: addrLimit})
+	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc, cfg.TrustedProxies), oauth.Options{
+		Issuer: baseURL, Logger: log, RateLimit: addrLimit, TrustedProxies: cfg.TrustedProxies,
+	})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	root := rootHandler(mounts{
-		mcp:   mcp.NewHandler(svc, mcp.Options{PublicURL: publicURL, Version: buildVersion(), Logger: log, RateLimit: addrLimit}),
+		mcp: mcp.NewHandler(svc, mcp.Options{
+			PublicURL: publicURL, Version: buildVersion(), Logger: log, RateLimit: addrLimit, TrustedProxies: cfg.TrustedProxies,
+		}),
 		oauth: oauthH,
-		web:   web.NewHandler(svc, web.Options{Logger: log, BaseURL: publicURL}),
+		web:   web.NewHandler(svc, web.Options{Logger: log, BaseURL: publicURL, TrustedProxies: cfg.TrustedProxies}),
 		api: api.NewServer(svc, api.Options{
 			Logger: log, BaseURL: publicURL, RateLimit: rateLimits,
 			TrustedProxies: cfg.TrustedProxies, Routes: cfg.Routes, IdentityHeaders: cfg.IdentityHeaders, Metrics: reg,
