@@ -19,5 +19,5 @@ func Patterns() []string {
 // so tests can drive a handler that panics.
 func WithMiddleware(logger *slog.Logger, h http.Handler) http.Handler {
 	s := &server{log: logger}
-	return requestID(logRequests(s, recoverPanics(s, securityHeaders(refuseTokenInURL(s, h)))))
+	return s.chain(h)
 }

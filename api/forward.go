@@ -75,6 +75,17 @@ func identityIndexes(names []string) []int {
 func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	v, code, err := s.admit(w, r)
+	// The original request counts against its token's budget when the
+	// token is accepted, against the client address otherwise.
+	if err == nil {
+		id, _ := v.Identity()
+		if lerr := s.countToken(w.Header(), r, id.TokenID, id.RateLimit); lerr != nil {
+			v.RateLimit(lerr.Error())
+			code, err = v.Code, lerr
+		}
+	} else if lerr := s.countAddress(w.Header(), r); lerr != nil {
+		err = lerr
+	}
 	if code != "" {
 		s.metrics.Verification("auth", string(code), time.Since(start))
 	}
@@ -106,6 +117,9 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 // has none.
 func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict, service.VerifyCode, error) {
 	var none service.Verdict
+	if err := refuseTokenInURL(r); err != nil {
+		return none, "", err
+	}
 	method, uri := firstHeader(r.Header, originalMethodHeaders), firstHeader(r.Header, originalURIHeaders)
 	// The original URI is split once, for the query and the route policy.
 	var clean string
@@ -145,18 +159,6 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict,
 	v, err := s.svc.Judge(r.Context(), raw, s.ip.Addr(r), r.UserAgent(), need)
 	if err != nil {
 		return none, "", fmt.Errorf("forward auth: %w", err)
-	}
-	// The original request counts against its token's budget when the
-	// token is accepted, against the client address otherwise.
-	rw := rateWriterOf(w, r)
-	if v.Valid() {
-		id, _ := v.Identity()
-		if lerr := s.countToken(rw, id.TokenID, id.RateLimit); lerr != nil {
-			v.RateLimit(lerr.Error())
-			return v, v.Code, lerr
-		}
-	} else if lerr := s.countFailure(rw); lerr != nil {
-		return v, v.Code, lerr
 	}
 	return v, v.Code, v.Err()
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/config"
+	"github.com/keyward/keyward/ratelimit"
 )
 
 // testPolicy admits agent tokens on /v1/agent/* only, and people's and
@@ -277,4 +278,62 @@ func TestIdentityHeaderNamesCanonical(t *testing.T) {
 			t.Errorf("got %q, want the canonical %q", name, got)
 		}
 	}
+}
+
+// Under the default rate limits, as keyward serve runs, every request is
+// labelled by the route the mux matched (none "unmatched"), and the
+// verification routes log their lines at debug level.
+func TestMetricsRouteUnderDefaultLimits(t *testing.T) {
+	e := newEnvWith(t, api.Options{RateLimit: api.RateLimitOptions{
+		Limiter: ratelimit.NewMemory(ratelimit.MemoryOptions{}),
+		Token:   api.DefaultTokenRateLimit, IP: api.DefaultIPRateLimit,
+	}})
+	pat := e.mint(e.owner, client.TokenRequest{Name: "m"})
+	key := e.mintKey(e.owner, client.TokenRequest{Name: "rs", Role: "admin"}).Secret
+	e.as(e.owner, "GET", "/v1/tokens/"+pat.Token.ID, nil).want(t, 200, nil)
+	e.as(e.owner, "GET", "/v1/whoami", nil).want(t, 200, nil)
+	e.verify(key, client.VerifyRequest{Token: pat.Secret})
+	e.do("GET", "/v1/whoami", nil).want(t, 401, nil)
+	e.as("kw_pat_nope", "GET", "/v1/tokens", nil).want(t, 401, nil)
+	e.do("GET", "/openapi.json", nil).want(t, 200, nil)
+	e.do("GET", "/v1/tokens?token=x", nil).want(t, 400, nil)
+	body := string(e.do("GET", "/metrics", nil).want(t, 200, nil).body)
+	for _, want := range []string{
+		`route="POST /v1/tokens",status="201"`,
+		`route="POST /v1/orgs/{org}/keys",status="201"`,
+		`route="GET /v1/tokens/{id}",status="200"`,
+		`route="GET /v1/whoami",status="200"`,
+		`route="GET /v1/whoami",status="401"`,
+		`route="POST /v1/verify",status="200"`,
+		`route="GET /v1/tokens",status="401"`,
+		`route="GET /v1/tokens",status="400"`,
+		`route="GET /openapi.json",status="200"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks a request counted as %s", want)
+		}
+	}
+	if strings.Contains(body, `route="unmatched"`) {
+		t.Errorf("/metrics counts a matched request as unmatched:\n%s", grepLines(body, "keyward_http_requests_total"))
+	}
+	logs := e.logs.String()
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "msg=request") && strings.Contains(line, "path=/v1/verify") && !strings.Contains(line, "level=DEBUG") {
+			t.Errorf("POST /v1/verify logged above debug: %s", line)
+		}
+	}
+	if !strings.Contains(logs, "path=/v1/verify") {
+		t.Error("POST /v1/verify logged no request line at all")
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -183,17 +183,15 @@ func setSecurityHeaders(h http.Header) {
 // queryTokenParams are the query parameters in which a token is refused.
 var queryTokenParams = []string{"token", "access_token", "api_key", "key"}
 
-// refuseTokenInURL answers 400 token_in_url, before anything else, to any
-// request that carries a token-like query parameter: a URL ends up in
-// logs, proxies and browser history, so a token there is never accepted.
-func refuseTokenInURL(s *server, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if name, ok := tokenInQuery(r.URL.RawQuery); ok {
-			s.error(w, r, errTokenInURL(name))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// refuseTokenInURL returns the 400 token_in_url error for a request that
+// carries a token-like query parameter, nil for any other: a URL ends up
+// in logs, proxies and browser history, so a token there is never
+// accepted. Every route asks it before it looks at a credential.
+func refuseTokenInURL(r *http.Request) error {
+	if name, ok := tokenInQuery(r.URL.RawQuery); ok {
+		return errTokenInURL(name)
+	}
+	return nil
 }
 
 // errTokenInURL is the error for a token in the query parameter name.

@@ -69,117 +69,31 @@ var (
 	canonReset     = http.CanonicalHeaderKey(headerReset)
 )
 
-// unlimited reports whether path is for infrastructure (probes and
-// scrapers, which call often from one address) and so is neither counted
-// nor given rate limit headers.
-func unlimited(path string) bool {
-	switch path {
-	case "/healthz", "/readyz", "/metrics":
-		return true
+// countCaller counts a request once authentication has decided, before
+// its handler runs: against the token c presents when err is nil, against
+// the client address otherwise (no credential, or one that failed). A
+// dashboard session's caller has no token and is not counted here. It
+// returns a rate_limited error when the budget is spent.
+func (s *server) countCaller(h http.Header, r *http.Request, c *service.Caller, err error) error {
+	switch {
+	case err != nil:
+		return s.countAddress(h, r)
+	case c.Token != nil:
+		return s.countToken(h, r, c.Token.ID, c.Token.RateLimit)
 	}
-	return false
-}
-
-type rateCtxKey struct{}
-
-// rateLimit counts every request against one budget, once: a request that
-// authenticates with a token against the token (see countAuthentication);
-// any other (no credential, or one that fails) against its client
-// address. A request with no credential is counted before it is served;
-// one with a credential that no handler authenticates is counted when its
-// answer starts. Every counted answer carries X-RateLimit-Limit,
-// -Remaining and -Reset; a spent budget answers 429 rate_limited with
-// Retry-After.
-func (s *server) rateLimit(next http.Handler) http.Handler {
-	return s.limitRate(next, true)
-}
-
-// limitRate is rateLimit. The handler it serves finds the request's
-// counting in its request's context when inContext is set (it may be
-// wrapped in other writers), or as its ResponseWriter otherwise (saving
-// the context's copy of the request on GET /v1/auth).
-func (s *server) limitRate(next http.Handler, inContext bool) http.Handler {
-	if s.limits.Limiter == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if unlimited(r.URL.Path) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		rw := &rateWriter{ResponseWriter: w, s: s}
-		if inContext {
-			r = r.WithContext(context.WithValue(r.Context(), rateCtxKey{}, rw))
-		}
-		rw.r = r
-		if !hasCredential(r.Header) {
-			if err := rw.countIP(); err != nil {
-				s.error(w, r, err)
-				return
-			}
-		}
-		next.ServeHTTP(rw, r)
-	})
-}
-
-// hasCredential reports whether the request presents a credential, well
-// formed or not.
-func hasCredential(h http.Header) bool {
-	_, auth := h["Authorization"]
-	_, key := h["X-Api-Key"]
-	return auth || key
-}
-
-// countAuthentication counts a request once authentication has decided:
-// against the token c presents when err is nil, against the client
-// address otherwise. It returns the caller and error authentication gave,
-// or a rate_limited error when the budget is spent.
-func (s *server) countAuthentication(w http.ResponseWriter, r *http.Request, c *service.Caller, err error) (*service.Caller, error) {
-	rw := rateWriterOf(w, r)
-	if err != nil {
-		if lerr := s.countFailure(rw); lerr != nil {
-			return nil, lerr
-		}
-		return nil, err
-	}
-	if c.Token == nil {
-		if rw != nil {
-			rw.counted = true
-		}
-		return c, nil
-	}
-	if lerr := s.countToken(rw, c.Token.ID, c.Token.RateLimit); lerr != nil {
-		return nil, lerr
-	}
-	return c, nil
-}
-
-// rateWriterOf returns the writer through which the request's rate limits
-// are counted; nil when it has none.
-func rateWriterOf(w http.ResponseWriter, r *http.Request) *rateWriter {
-	if rw, ok := w.(*rateWriter); ok {
-		return rw
-	}
-	rw, _ := r.Context().Value(rateCtxKey{}).(*rateWriter)
-	return rw
+	return nil
 }
 
 // countToken counts a request against the budget of the token with id,
-// whose own limit is own (0: the default), unless it has been counted.
-func (s *server) countToken(rw *rateWriter, id string, own int) error {
-	if rw == nil || rw.counted {
-		return nil
-	}
-	return rw.count(tokenRateKey(id), s.tokenRateLimit(own), "this token")
+// whose own limit is own (0: the default).
+func (s *server) countToken(h http.Header, r *http.Request, id string, own int) error {
+	return countRequest(r, h, s.limits.Limiter, tokenRateKey(id), s.tokenRateLimit(own), s.limits.window(), "this token", s.log)
 }
 
-// countFailure counts a request whose credential failed against its
-// client address, unless it has been counted.
-func (s *server) countFailure(rw *rateWriter) error {
-	if rw == nil || rw.counted {
-		return nil
-	}
-	return rw.countIP()
+// countAddress counts a request that presents no valid token against its
+// client address.
+func (s *server) countAddress(h http.Header, r *http.Request) error {
+	return countRequest(r, h, s.limits.Limiter, ipRateKey(s.ip.Addr(r)), s.limits.IP, s.limits.window(), "this address without a valid token", s.log)
 }
 
 // tokenRateLimit is a token's budget per window: own, its own, or the
@@ -206,29 +120,6 @@ func ipRateKey(ip netip.Addr) string {
 		return "ip:" + p.String()
 	}
 	return "ip:" + ip.String()
-}
-
-// rateWriter carries a request's counting: whether it is counted yet, and,
-// for a request counted only when its answer starts, whether that answer
-// was replaced by a 429.
-type rateWriter struct {
-	http.ResponseWriter
-	s       *server
-	r       *http.Request
-	counted bool
-	refused bool
-}
-
-// countIP counts the request against its client address.
-func (rw *rateWriter) countIP() error {
-	return rw.count(ipRateKey(rw.s.ip.Addr(rw.r)), rw.s.limits.IP, "this address without a valid token")
-}
-
-// count marks the request counted and counts it against key's budget of
-// limit per window (see countRequest).
-func (rw *rateWriter) count(key string, limit int, who string) error {
-	rw.counted = true
-	return countRequest(rw.r, rw.Header(), rw.s.limits.Limiter, key, limit, rw.s.limits.window(), who, rw.s.log)
 }
 
 // countRequest counts r against key's budget of limit per window and sets
@@ -272,41 +163,6 @@ func countRequest(r *http.Request, h http.Header, l Limiter, key string, limit i
 		Detail:  fmt.Sprintf("%s may make %d requests %s; retry after %d seconds", who, limit, per(window), retry),
 	}
 }
-
-// settle counts, against the client address, a request that no handler
-// counted, as its answer starts; a spent budget replaces the answer with
-// the 429.
-func (rw *rateWriter) settle() {
-	if rw.counted {
-		return
-	}
-	if err := rw.countIP(); err != nil {
-		rw.refused = true
-		h := rw.Header()
-		for _, k := range []string{"Allow", "Location", "WWW-Authenticate", "Content-Length"} {
-			h.Del(k)
-		}
-		rw.s.error(rw.ResponseWriter, rw.r, err)
-	}
-}
-
-func (rw *rateWriter) WriteHeader(status int) {
-	rw.settle()
-	if !rw.refused {
-		rw.ResponseWriter.WriteHeader(status)
-	}
-}
-
-func (rw *rateWriter) Write(b []byte) (int, error) {
-	rw.settle()
-	if rw.refused {
-		return len(b), nil
-	}
-	return rw.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (rw *rateWriter) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 
 // ceilUnix is t in Unix seconds, rounded up: the budget is whole by then.
 func ceilUnix(t time.Time) int64 {

@@ -17,17 +17,19 @@ type route struct {
 func (s *server) routes() []route {
 	personal, keys := service.Personal, service.OrgKeys
 	return []route{
-		{"GET /healthz", http.HandlerFunc(s.healthz)},
-		{"GET /readyz", http.HandlerFunc(s.readyz)},
-		{"GET /openapi.json", http.HandlerFunc(s.serveOpenAPI)},
+		// Infrastructure: probes and scrapers, neither authenticated nor
+		// counted.
+		{"GET /healthz", s.open(s.healthz)},
+		{"GET /readyz", s.open(s.readyz)},
+		{"GET /metrics", s.open(s.serveMetrics)},
 
-		{"GET /metrics", http.HandlerFunc(s.serveMetrics)},
+		{"GET /openapi.json", s.public(s.serveOpenAPI)},
 
 		{"GET /v1/whoami", s.authed(s.whoami)},
 
 		// Verification for resource servers and reverse proxies.
 		{"POST /v1/verify", s.authed(s.verify)},
-		{"GET /v1/auth", http.HandlerFunc(s.forwardAuth)},
+		{"GET /v1/auth", http.HandlerFunc(s.forwardAuth)}, // counts itself
 
 		// The caller's personal access tokens in the caller's org.
 		{"POST /v1/tokens", s.authed(s.createToken(personal))},

@@ -61,9 +61,10 @@ type server struct {
 	baseURL  string
 }
 
-// NewServer returns the HTTP API over svc: every route of routes.go behind
-// the request id, metrics, logging, recovery, security header, rate limit and
-// token-in-URL middleware.
+// NewServer returns the HTTP API over svc: every route of routes.go, each
+// behind the request id, metrics, logging, recovery and security header
+// middleware (see chain); each route's handler refuses a token in the URL
+// and counts the request against its rate limit itself (see authed).
 func NewServer(svc *service.Service, opts Options) http.Handler {
 	s := &server{svc: svc, log: opts.Logger, ip: clientip.New(opts.TrustedProxies), policy: opts.Routes, metrics: opts.Metrics, baseURL: opts.BaseURL}
 	s.identity = identityIndexes(opts.IdentityHeaders)
@@ -83,17 +84,22 @@ func NewServer(svc *service.Service, opts Options) http.Handler {
 	s.openapi = doc
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, rt.handler)
+		mux.Handle(rt.pattern, s.chain(rt.handler))
 	}
-	var h http.Handler = &fallback{mux: mux, s: s}
-	h = refuseTokenInURL(s, h)
-	h = s.rateLimit(h)
+	f := &fallback{mux: mux, s: s}
+	f.unmatched = s.chain(s.public(f.answerUnmatched))
+	return &front{full: f, auth: s.authChain()}
+}
+
+// chain puts a route's handler behind the middleware every answer of the
+// API needs. It runs inside the ServeMux, so r.Pattern is the route's
+// pattern for the metrics and the log ("" for no route).
+func (s *server) chain(h http.Handler) http.Handler {
 	h = securityHeaders(h)
 	h = recoverPanics(s, h)
 	h = logRequests(s, h)
 	h = countRequests(s, h)
-	h = requestID(h)
-	return &front{full: h, auth: s.authChain()}
+	return requestID(h)
 }
 
 // front sends GET /v1/auth, which a reverse proxy asks before every request
@@ -112,15 +118,13 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // authChain serves GET /v1/auth with only the middleware its answers
-// need: recovery, rate limits and the refusal of a token in the URL. It
-// has no request id, request log line nor request metric: the proxy in
-// front logs every request, the verification metrics count each verdict,
-// and its refusals carry the security headers as every error does.
+// need: recovery (forwardAuth refuses a token in the URL and counts the
+// rate limits itself). It has no request id, request log line nor request
+// metric: the proxy in front logs every request, the verification metrics
+// count each verdict, and its refusals carry the security headers as
+// every error does.
 func (s *server) authChain() http.Handler {
-	var h http.Handler = http.HandlerFunc(s.forwardAuth)
-	h = refuseTokenInURL(s, h)
-	h = s.limitRate(h, false)
-	return recoverPanics(s, h)
+	return recoverPanics(s, http.HandlerFunc(s.forwardAuth))
 }
 
 // fallback serves the mux, answering unknown routes (404) and wrong methods
@@ -128,16 +132,25 @@ func (s *server) authChain() http.Handler {
 type fallback struct {
 	mux *http.ServeMux
 	s   *server
+	// unmatched is answerUnmatched behind the chain, counted against the
+	// client address as a public route is.
+	unmatched http.Handler
 }
 
 func (f *fallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h, pattern := f.mux.Handler(r)
+	_, pattern := f.mux.Handler(r)
 	// A path that needs cleaning gets the mux's redirect, though the mux
 	// names the pattern it would match.
 	if pattern != "" && !needsCleaning(r.URL.EscapedPath()) {
 		f.mux.ServeHTTP(w, r)
 		return
 	}
+	f.unmatched.ServeHTTP(w, r)
+}
+
+// answerUnmatched answers a request that no route serves as it is.
+func (f *fallback) answerUnmatched(w http.ResponseWriter, r *http.Request) {
+	h, _ := f.mux.Handler(r)
 	// Let the mux decide between 404, 405 and a redirect, but keep only its
 	// status and headers.
 	capture := &statusCapture{header: http.Header{}}
