@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/keyward/keyward/wire"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -76,7 +77,7 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request, c *service.Ca
 		return err
 	}
 	if !lines {
-		s.writeJSON(w, r, http.StatusOK, client.AuditList{Events: auditsOut(events), NextCursor: cursorOut(next)})
+		s.writeJSON(w, r, http.StatusOK, client.AuditList{Events: wire.AuditsOut(events), NextCursor: wire.CursorOut(next)})
 		return nil
 	}
 	// From here the status is sent: a later failure can only cut the
@@ -87,7 +88,7 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request, c *service.Ca
 	enc := json.NewEncoder(w)
 	for {
 		for _, e := range events {
-			if err := enc.Encode(AuditOut(e)); err != nil {
+			if err := enc.Encode(wire.AuditOut(e)); err != nil {
 				return nil // the client went away
 			}
 		}

@@ -11,6 +11,8 @@ import (
 
 // The server answers malformed credentials with 401 and a message that
 // says what is wrong, and a challenge.
+const goodToken = "kw_pat_0123456789abcdefghijABCDEFGHIJ012345"
+
 func TestAuthorizationHeaders(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 
@@ -75,7 +76,7 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	// Every error carries the security headers, also on routes served
 	// without their middleware (see authChain).
-	setSecurityHeaders(w.Header())
+	response.SetSecurityHeaders(w.Header())
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", challengeInvalid)
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"github.com/keyward/keyward/internal/credential"
 	"net/http"
 	"slices"
 	"strings"
@@ -129,12 +130,12 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict,
 		if clean, query, err = config.SplitTarget(uri); err != nil {
 			return none, "", keyward.Errorf(keyward.EINVALID, "the original request's URI is not a URI")
 		}
-		if name, ok := tokenInQuery(query); ok {
-			return none, "", errTokenInURL(name)
+		if name, ok := credential.TokenInQuery(query); ok {
+			return none, "", credential.ErrTokenInURL(name)
 		}
 	}
-	raw, err := Credential(r.Header)
-	if err == errNoCredential {
+	raw, err := credential.FromHeader(r.Header)
+	if err == credential.ErrMissing {
 		w.Header().Set("WWW-Authenticate", challengeMissing)
 	}
 	if err != nil {

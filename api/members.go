@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/keyward/keyward/wire"
 	"net/http"
 	"strings"
 
@@ -19,7 +20,7 @@ func (s *server) listMembers(w http.ResponseWriter, r *http.Request, c *service.
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, client.MemberList{Members: membersOut(ms), NextCursor: cursorOut(next)})
+	s.writeJSON(w, r, http.StatusOK, client.MemberList{Members: wire.MembersOut(ms), NextCursor: wire.CursorOut(next)})
 	return nil
 }
 
@@ -38,7 +39,7 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request, c *service.Ca
 	w.Header().Set("Location", "/v1/orgs/"+r.PathValue("org")+"/invitations/"+inv.ID)
 	w.Header().Set("Cache-Control", "no-store")
 	s.writeJSON(w, r, http.StatusCreated, client.Invite{
-		Invitation: InvitationOut(inv.Invitation, s.svc.Now()),
+		Invitation: wire.InvitationOut(inv.Invitation, s.svc.Now()),
 		InviteURL:  s.publicURL(r) + "/invite/" + inv.Token,
 	})
 	return nil
@@ -55,9 +56,9 @@ func (s *server) listInvitations(w http.ResponseWriter, r *http.Request, c *serv
 		return err
 	}
 	now := s.svc.Now()
-	out := client.InvitationList{Invitations: make([]client.Invitation, 0, len(invs)), NextCursor: cursorOut(next)}
+	out := client.InvitationList{Invitations: make([]client.Invitation, 0, len(invs)), NextCursor: wire.CursorOut(next)}
 	for _, inv := range invs {
-		out.Invitations = append(out.Invitations, InvitationOut(inv, now))
+		out.Invitations = append(out.Invitations, wire.InvitationOut(inv, now))
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
@@ -69,7 +70,7 @@ func (s *server) cancelInvitation(w http.ResponseWriter, r *http.Request, c *ser
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, InvitationOut(inv, s.svc.Now()))
+	s.writeJSON(w, r, http.StatusOK, wire.InvitationOut(inv, s.svc.Now()))
 	return nil
 }
 
@@ -79,7 +80,7 @@ func (s *server) getMember(w http.ResponseWriter, r *http.Request, c *service.Ca
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, memberOut(m))
+	s.writeJSON(w, r, http.StatusOK, wire.MemberOut(m))
 	return nil
 }
 
@@ -93,7 +94,7 @@ func (s *server) updateMember(w http.ResponseWriter, r *http.Request, c *service
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, memberOut(m))
+	s.writeJSON(w, r, http.StatusOK, wire.MemberOut(m))
 	return nil
 }
 
@@ -104,7 +105,7 @@ func (s *server) suspendMember(suspend bool) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, memberOut(m))
+		s.writeJSON(w, r, http.StatusOK, wire.MemberOut(m))
 		return nil
 	}
 }
@@ -115,7 +116,7 @@ func (s *server) removeMember(w http.ResponseWriter, r *http.Request, c *service
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, client.MemberRemoved{Member: memberOut(m), RevokedTokens: nonNil(revoked)})
+	s.writeJSON(w, r, http.StatusOK, client.MemberRemoved{Member: wire.MemberOut(m), RevokedTokens: nonNil(revoked)})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/keyward/keyward/internal/response"
 	"net/http"
 	"time"
 )
@@ -11,7 +12,7 @@ import (
 func countRequests(s *server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &StatusWriter{ResponseWriter: w}
+		sw := &response.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		status := sw.Status
 		if status == 0 {

@@ -5,9 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/keyward/keyward/internal/credential"
+	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -55,38 +56,6 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// StatusWriter remembers the status and the body size written through
-// it, for the request logs of the API, the dashboard and MCP.
-type StatusWriter struct {
-	http.ResponseWriter
-	// Status is the status written, 0 before the answer starts.
-	Status int
-	// Bytes counts the body's bytes written.
-	Bytes int
-}
-
-// WriteHeader records status and writes it.
-func (w *StatusWriter) WriteHeader(status int) {
-	if w.Status == 0 {
-		w.Status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-// Write records a 200 if no status was written, and counts b.
-func (w *StatusWriter) Write(b []byte) (int, error) {
-	if w.Status == 0 {
-		w.Status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.Bytes += n
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer (to
-// flush streamed answers).
-func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // quietRoutes are the verification routes, asked on every request of the
 // guarded product (and logged by the proxy in front): their lines are
 // logged at debug level unless they fail with a 5xx.
@@ -99,7 +68,7 @@ var quietRoutes = map[string]bool{"GET /v1/auth": true, "POST /v1/verify": true}
 func logRequests(s *server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &StatusWriter{ResponseWriter: w}
+		sw := &response.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		level := slog.LevelInfo
 		if quietRoutes[r.Pattern] && sw.Status < http.StatusInternalServerError {
@@ -138,7 +107,7 @@ func (s *server) redactPath(p string) string {
 // with the request id and stack.
 func recoverPanics(s *server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &StatusWriter{ResponseWriter: w}
+		sw := &response.StatusWriter{ResponseWriter: w}
 		defer func() {
 			v := recover()
 			if v == nil {
@@ -161,67 +130,13 @@ func recoverPanics(s *server, next http.Handler) http.Handler {
 	})
 }
 
-// securityHeaders sets the headers every answer carries: nothing is
-// cached (answers may hold a secret), sniffed, framed or referred.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setSecurityHeaders(w.Header())
-		next.ServeHTTP(w, r)
-	})
-}
-
-// setSecurityHeaders sets the headers of securityHeaders on h.
-func setSecurityHeaders(h http.Header) {
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-}
-
-// queryTokenParams are the query parameters in which a token is refused.
-var queryTokenParams = []string{"token", "access_token", "api_key", "key"}
-
 // refuseTokenInURL returns the 400 token_in_url error for a request that
 // carries a token-like query parameter, nil for any other: a URL ends up
 // in logs, proxies and browser history, so a token there is never
 // accepted. Every route asks it before it looks at a credential.
 func refuseTokenInURL(r *http.Request) error {
-	if name, ok := tokenInQuery(r.URL.RawQuery); ok {
-		return errTokenInURL(name)
+	if name, ok := credential.TokenInQuery(r.URL.RawQuery); ok {
+		return credential.ErrTokenInURL(name)
 	}
 	return nil
-}
-
-// errTokenInURL is the error for a token in the query parameter name.
-func errTokenInURL(name string) error {
-	return &keyward.Error{
-		Code:    keyward.ETOKENINURL,
-		Message: fmt.Sprintf("a token in the query string (%q) is never accepted", name),
-		Detail:  "send it in the 'Authorization: Bearer <token>' or 'X-API-Key' header, and consider it exposed: revoke or regenerate it",
-	}
-}
-
-// tokenInQuery reports whether the raw query has one of the token
-// parameters, and which. Names are compared after unescaping and
-// case-insensitively, and ';' counts as a separator too, so no spelling
-// slips through.
-func tokenInQuery(raw string) (string, bool) {
-	if raw == "" {
-		return "", false
-	}
-	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == ';' }) {
-		name, _, _ := strings.Cut(part, "=")
-		if n, err := url.QueryUnescape(name); err == nil {
-			name = n
-		}
-		name = strings.TrimSpace(name)
-		for _, p := range queryTokenParams {
-			if strings.EqualFold(name, p) {
-				return p, true
-			}
-		}
-	}
-	return "", false
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/keyward/keyward/wire"
 	"net/http"
 
 	"github.com/keyward/keyward/client"
@@ -13,7 +14,7 @@ func (s *server) getPolicy(w http.ResponseWriter, r *http.Request, c *service.Ca
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, policyOut(p))
+	s.writeJSON(w, r, http.StatusOK, wire.PolicyOut(p))
 	return nil
 }
 
@@ -24,10 +25,10 @@ func (s *server) putPolicy(w http.ResponseWriter, r *http.Request, c *service.Ca
 	if err := decode(w, r, &req, bodyRequired); err != nil {
 		return err
 	}
-	p, err := s.svc.SavePolicy(r.Context(), c, policyIn(req))
+	p, err := s.svc.SavePolicy(r.Context(), c, wire.PolicyIn(req))
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, policyOut(p))
+	s.writeJSON(w, r, http.StatusOK, wire.PolicyOut(p))
 	return nil
 }

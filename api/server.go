@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -95,7 +96,7 @@ func NewServer(svc *service.Service, opts Options) http.Handler {
 // API needs. It runs inside the ServeMux, so r.Pattern is the route's
 // pattern for the metrics and the log ("" for no route).
 func (s *server) chain(h http.Handler) http.Handler {
-	h = securityHeaders(h)
+	h = response.SecurityHeaders(h)
 	h = recoverPanics(s, h)
 	h = logRequests(s, h)
 	h = countRequests(s, h)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/keyward/keyward/wire"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,12 +30,12 @@ func (s *server) createToken(set service.TokenSet) authedFunc {
 		if err := decode(w, r, &req, bodyRequired); err != nil {
 			return err
 		}
-		t, secret, err := s.svc.CreateToken(r.Context(), c, set, tokenRequestIn(req))
+		t, secret, err := s.svc.CreateToken(r.Context(), c, set, wire.TokenRequestIn(req))
 		if err != nil {
 			return err
 		}
 		w.Header().Set("Location", location(r, set, t.ID))
-		s.writeJSON(w, r, http.StatusCreated, secretOut(t, secret))
+		s.writeJSON(w, r, http.StatusCreated, wire.SecretOut(t, secret))
 		return nil
 	}
 }
@@ -61,9 +62,9 @@ func (s *server) listTokens(set service.TokenSet) authedFunc {
 			return err
 		}
 		if set == service.OrgKeys {
-			s.writeJSON(w, r, http.StatusOK, client.KeyList{Keys: tokensOut(tokens), NextCursor: cursorOut(next)})
+			s.writeJSON(w, r, http.StatusOK, client.KeyList{Keys: wire.TokensOut(tokens), NextCursor: wire.CursorOut(next)})
 		} else {
-			s.writeJSON(w, r, http.StatusOK, client.TokenList{Tokens: tokensOut(tokens), NextCursor: cursorOut(next)})
+			s.writeJSON(w, r, http.StatusOK, client.TokenList{Tokens: wire.TokensOut(tokens), NextCursor: wire.CursorOut(next)})
 		}
 		return nil
 	}
@@ -76,7 +77,7 @@ func (s *server) getToken(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, wire.TokenOut(t))
 		return nil
 	}
 }
@@ -92,7 +93,7 @@ func (s *server) updateToken(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, wire.TokenOut(t))
 		return nil
 	}
 }
@@ -108,7 +109,7 @@ func (s *server) revokeToken(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, wire.TokenOut(t))
 		return nil
 	}
 }
@@ -127,7 +128,7 @@ func (s *server) regenerateToken(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, secretOut(t, secret))
+		s.writeJSON(w, r, http.StatusOK, wire.SecretOut(t, secret))
 		return nil
 	}
 }
@@ -151,7 +152,7 @@ func (s *server) rotateToken(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, secretOut(t, secret))
+		s.writeJSON(w, r, http.StatusOK, wire.SecretOut(t, secret))
 		return nil
 	}
 }
@@ -193,11 +194,11 @@ func (s *server) addScope(set service.TokenSet) authedFunc {
 		if err := decode(w, r, &req, bodyRequired); err != nil {
 			return err
 		}
-		t, err := s.svc.AddScope(r.Context(), c, set, r.PathValue("id"), scopeIn(req))
+		t, err := s.svc.AddScope(r.Context(), c, set, r.PathValue("id"), wire.ScopeIn(req))
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, wire.TokenOut(t))
 		return nil
 	}
 }
@@ -211,7 +212,7 @@ func (s *server) removeScope(set service.TokenSet) authedFunc {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, TokenOut(t))
+		s.writeJSON(w, r, http.StatusOK, wire.TokenOut(t))
 		return nil
 	}
 }

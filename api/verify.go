@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"github.com/keyward/keyward/wire"
 	"net/http"
 	"net/netip"
 	"time"
@@ -77,14 +78,14 @@ func verificationOut(v *service.Verdict) client.Verification {
 	// An active token's caller carries its record: one copy, not two.
 	var t *keyward.Token
 	if c := v.Caller(); c != nil {
-		out.Role = optString(string(c.Role))
+		out.Role = wire.OptString(string(c.Role))
 		out.Permissions = append(out.Permissions, c.Permissions...)
 		t = c.Token
 	} else {
 		t = v.Token()
 	}
 	if t != nil {
-		to := TokenOut(t)
+		to := wire.TokenOut(t)
 		out.Token = &to
 	}
 	return out

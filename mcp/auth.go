@@ -2,11 +2,11 @@ package mcp
 
 import (
 	"fmt"
+	"github.com/keyward/keyward/internal/credential"
 	"net/http"
 	"strings"
 
 	"github.com/keyward/keyward"
-	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/service"
 )
 
@@ -31,7 +31,7 @@ func (h *handler) authenticate(r *http.Request) (*service.Caller, error) {
 	default:
 		return nil, &keyward.Error{Code: keyward.EUNAUTHORIZED, Message: "found more than one Authorization header"}
 	}
-	raw, err := api.ParseAuthorization(values[0])
+	raw, err := credential.ParseAuthorization(values[0])
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -106,7 +107,7 @@ func NewHandler(svc *service.Service, opts Options) http.Handler {
 	})
 	h.sdk = auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(streamable)
 	h.mux = http.NewServeMux()
-	h.root = api.SecurityHeaders(h.mux)
+	h.root = response.SecurityHeaders(h.mux)
 	h.mux.Handle(Path, http.HandlerFunc(h.serveMCP))
 	h.mux.Handle(MetadataPath, http.HandlerFunc(h.serveMetadata))
 	h.mux.Handle(MetadataPath+Path, http.HandlerFunc(h.serveMetadata))
@@ -128,7 +129,7 @@ func ParsePublicURL(s string) (*url.URL, error) {
 // ServeHTTP logs the request and serves it.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &api.StatusWriter{ResponseWriter: w}
+	sw := &response.StatusWriter{ResponseWriter: w}
 	h.root.ServeHTTP(sw, r)
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),

@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/keyward/keyward/internal/credential"
 	"io"
 	"net/http"
 
 	"github.com/keyward/keyward"
-	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/service"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 )
@@ -26,7 +26,7 @@ func (h *handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, nil, http.StatusForbidden, codeForbidden, &keyward.Error{Code: keyward.EFORBIDDEN, Message: why})
 		return
 	}
-	if name, ok := api.TokenInQuery(r.URL.RawQuery); ok {
+	if name, ok := credential.TokenInQuery(r.URL.RawQuery); ok {
 		h.reject(w, r, nil, http.StatusBadRequest, codeInvalidRequest, &keyward.Error{
 			Code:    keyward.ETOKENINURL,
 			Message: fmt.Sprintf("a token in the query string (%q) is never accepted", name),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/keyward/keyward/wire"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/keyward/keyward"
-	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
 	mcpsdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -175,7 +175,7 @@ func (h *handler) toolError(ctx context.Context, tool string, err error) error {
 type noInput struct{}
 
 func (h *handler) whoami(_ context.Context, c *service.Caller, _ noInput) (client.Whoami, error) {
-	return api.WhoamiOut(c), nil
+	return wire.WhoamiOut(c), nil
 }
 
 // listTokensInput are list_tokens' arguments.
@@ -195,7 +195,7 @@ func (h *handler) listTokens(ctx context.Context, c *service.Caller, in listToke
 	if err != nil {
 		return client.TokenList{}, err
 	}
-	return client.TokenList{Tokens: api.TokensOut(tokens), NextCursor: api.CursorOut(next)}, nil
+	return client.TokenList{Tokens: wire.TokensOut(tokens), NextCursor: wire.CursorOut(next)}, nil
 }
 
 // scopeInput is a scope to give a new token.
@@ -233,7 +233,7 @@ func (h *handler) createToken(ctx context.Context, c *service.Caller, in createT
 	if err != nil {
 		return client.TokenSecret{}, err
 	}
-	return client.TokenSecret{Token: api.TokenOut(t), Secret: secret}, nil
+	return client.TokenSecret{Token: wire.TokenOut(t), Secret: secret}, nil
 }
 
 // revokeTokenInput are revoke_token's arguments.
@@ -247,7 +247,7 @@ func (h *handler) revokeToken(ctx context.Context, c *service.Caller, in revokeT
 	if err != nil {
 		return client.Token{}, err
 	}
-	return api.TokenOut(t), nil
+	return wire.TokenOut(t), nil
 }
 
 // regenerateTokenInput are regenerate_token's arguments.
@@ -265,7 +265,7 @@ func (h *handler) regenerateToken(ctx context.Context, c *service.Caller, in reg
 	if err != nil {
 		return client.TokenSecret{}, err
 	}
-	return client.TokenSecret{Token: api.TokenOut(t), Secret: secret}, nil
+	return client.TokenSecret{Token: wire.TokenOut(t), Secret: secret}, nil
 }
 
 // listAuditInput are list_audit's arguments.
@@ -297,7 +297,7 @@ func (h *handler) listAudit(ctx context.Context, c *service.Caller, in listAudit
 	if err != nil {
 		return client.AuditList{}, err
 	}
-	return client.AuditList{Events: api.AuditsOut(events), NextCursor: api.CursorOut(next)}, nil
+	return client.AuditList{Events: wire.AuditsOut(events), NextCursor: wire.CursorOut(next)}, nil
 }
 
 // checkLimit refuses a page size outside 0 (the default) to the largest.

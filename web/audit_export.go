@@ -3,13 +3,13 @@ package web
 import (
 	"encoding/csv"
 	"encoding/json"
+	"github.com/keyward/keyward/wire"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/keyward/keyward"
-	"github.com/keyward/keyward/api"
 )
 
 // exportAudit answers every event matching the filters as JSON lines (the
@@ -46,7 +46,7 @@ func (s *server) exportAudit(w http.ResponseWriter, r *http.Request, q *request)
 		for _, e := range events {
 			if cw != nil {
 				_ = cw.Write(csvRow(e))
-			} else if err := enc.Encode(api.AuditOut(e)); err != nil {
+			} else if err := enc.Encode(wire.AuditOut(e)); err != nil {
 				return nil
 			}
 		}

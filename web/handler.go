@@ -2,6 +2,7 @@ package web
 
 import (
 	"embed"
+	"github.com/keyward/keyward/internal/response"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/internal/clientip"
 	"github.com/keyward/keyward/service"
 )
@@ -86,7 +86,7 @@ func NewHandler(svc *service.Service, opts Options) http.Handler {
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &api.StatusWriter{ResponseWriter: w}
+		sw := &response.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if strings.HasPrefix(r.URL.Path, "/static/") {
 			return

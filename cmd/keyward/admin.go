@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/wire"
 	"strings"
 
 	"github.com/keyward/keyward"
@@ -47,7 +47,7 @@ func (a *app) adminOrgCreateCmd() *cobra.Command {
 			if err != nil {
 				return operatorError("creating org", err)
 			}
-			out := api.OrgOut(o)
+			out := wire.OrgOut(o)
 			if a.json() {
 				return a.printJSON(out)
 			}
@@ -95,7 +95,7 @@ func (a *app) adminUserCreateCmd() *cobra.Command {
 			if err != nil {
 				return operatorError("creating user", err)
 			}
-			out := api.UserOut(u)
+			out := wire.UserOut(u)
 			if a.json() {
 				return a.printJSON(out)
 			}
@@ -193,7 +193,7 @@ func (a *app) adminTokenCreateCmd() *cobra.Command {
 			if err != nil {
 				return operatorError("creating token", err)
 			}
-			return a.printSecret(&client.TokenSecret{Token: api.TokenOut(t), Secret: secret}, "Created token for "+email)
+			return a.printSecret(&client.TokenSecret{Token: wire.TokenOut(t), Secret: secret}, "Created token for "+email)
 		},
 	}
 	db.add(a, cmd)

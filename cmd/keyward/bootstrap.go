@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
+	"github.com/keyward/keyward/wire"
 	"strings"
 
-	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
 	"github.com/spf13/cobra"
@@ -65,7 +65,7 @@ users it changes nothing and fails.`,
 			if err != nil {
 				return operatorError("bootstrap", err)
 			}
-			out := bootstrapOut{User: api.UserOut(res.User), Org: api.OrgOut(res.Org), Token: api.TokenOut(res.Token), Secret: res.Secret, Password: res.Password}
+			out := bootstrapOut{User: wire.UserOut(res.User), Org: wire.OrgOut(res.Org), Token: wire.TokenOut(res.Token), Secret: res.Secret, Password: res.Password}
 			if a.json() {
 				return a.printJSON(out)
 			}

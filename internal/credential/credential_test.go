@@ -1,11 +1,11 @@
-package api_test
+package credential_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/keyward/keyward"
-	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/internal/credential"
 )
 
 const goodToken = "kw_pat_0123456789abcdefghijABCDEFGHIJ012345"
@@ -42,7 +42,7 @@ func TestParseAuthorization(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := api.ParseAuthorization(tt.header)
+			got, err := credential.ParseAuthorization(tt.header)
 			if tt.want != "" {
 				if err != nil || got != tt.want {
 					t.Fatalf("got %q, %v, want %q", got, err, tt.want)
@@ -74,7 +74,7 @@ func FuzzParseAuthorization(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
-		tok, err := api.ParseAuthorization(header)
+		tok, err := credential.ParseAuthorization(header)
 		if err != nil {
 			if tok != "" {
 				t.Fatalf("got token %q with error %v", tok, err)

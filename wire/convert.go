@@ -1,4 +1,4 @@
-package api
+package wire
 
 import (
 	"time"
@@ -18,7 +18,7 @@ func TokenOut(t *keyward.Token) client.Token {
 		ID:           t.ID,
 		Kind:         string(t.Kind),
 		OrgID:        t.OrgID,
-		UserID:       optString(t.UserID),
+		UserID:       OptString(t.UserID),
 		CreatedBy:    t.CreatedBy,
 		Name:         t.Name,
 		Description:  t.Description,
@@ -26,18 +26,18 @@ func TokenOut(t *keyward.Token) client.Token {
 		Status:       string(t.State),
 		Source:       t.Source,
 		CreatedAt:    t.CreatedAt.UTC(),
-		ExpiresAt:    optTime(t.ExpiresAt),
-		LastUsedAt:   optTime(t.LastUsedAt),
-		LastUsedIP:   optString(t.LastUsedIP),
-		RevokedAt:    optTime(t.RevokedAt),
-		RevokedBy:    optString(t.RevokedBy),
-		RevokeReason: optString(t.RevokeReason),
+		ExpiresAt:    OptTime(t.ExpiresAt),
+		LastUsedAt:   OptTime(t.LastUsedAt),
+		LastUsedIP:   OptString(t.LastUsedIP),
+		RevokedAt:    OptTime(t.RevokedAt),
+		RevokedBy:    OptString(t.RevokedBy),
+		RevokeReason: OptString(t.RevokeReason),
 		Generation:   t.Generation,
-		Role:         optString(string(t.Role)),
-		AgentID:      optString(t.AgentID),
+		Role:         OptString(string(t.Role)),
+		AgentID:      OptString(t.AgentID),
 		Scopes:       make([]client.Scope, 0, len(t.Scopes)),
 		AllowedCIDRs: make([]string, 0, len(t.AllowedCIDRs)),
-		SupersededBy: optString(t.SupersededBy),
+		SupersededBy: OptString(t.SupersededBy),
 	}
 	out.SourceName = t.SourceName
 	if out.SourceName == "" {
@@ -47,13 +47,13 @@ func TokenOut(t *keyward.Token) client.Token {
 		out.Status = string(t.BaseStatus(time.Now()))
 	}
 	if t.State == keyward.StatusBlocked {
-		out.BlockedBy = optString(t.BlockedReason)
+		out.BlockedBy = OptString(t.BlockedReason)
 	}
 	if t.Permissions != nil {
 		out.Permissions = append([]string{}, t.Permissions...)
 	}
 	for _, sc := range t.Scopes {
-		out.Scopes = append(out.Scopes, scopeOut(sc))
+		out.Scopes = append(out.Scopes, ScopeOut(sc))
 	}
 	for _, p := range t.AllowedCIDRs {
 		out.AllowedCIDRs = append(out.AllowedCIDRs, p.String())
@@ -68,12 +68,12 @@ func TokenOut(t *keyward.Token) client.Token {
 	return out
 }
 
-func scopeOut(sc keyward.Scope) client.Scope {
+func ScopeOut(sc keyward.Scope) client.Scope {
 	return client.Scope{ID: sc.ID, EntityType: sc.EntityType, EntityID: sc.EntityID, Operations: append([]string{}, sc.Operations...)}
 }
 
-// tokensOut converts a page of tokens; never null.
-func tokensOut(ts []*keyward.Token) []client.Token {
+// TokensOut converts a page of tokens; never null.
+func TokensOut(ts []*keyward.Token) []client.Token {
 	out := make([]client.Token, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, TokenOut(t))
@@ -81,9 +81,9 @@ func tokensOut(ts []*keyward.Token) []client.Token {
 	return out
 }
 
-// secretOut is the answer of mint, regenerate and rotate: the only answer
+// SecretOut is the answer of mint, regenerate and rotate: the only answer
 // that holds a secret.
-func secretOut(t *keyward.Token, secret string) client.TokenSecret {
+func SecretOut(t *keyward.Token, secret string) client.TokenSecret {
 	return client.TokenSecret{Token: TokenOut(t), Secret: secret}
 }
 
@@ -97,7 +97,7 @@ func OrgOut(o *keyward.Org) client.Org {
 	return client.Org{ID: o.ID, Slug: o.Slug, Name: o.Name, CreatedAt: o.CreatedAt.UTC()}
 }
 
-func memberOut(m *service.Member) client.Member {
+func MemberOut(m *service.Member) client.Member {
 	return client.Member{
 		User:      UserOut(m.User),
 		OrgID:     m.OrgID,
@@ -107,10 +107,10 @@ func memberOut(m *service.Member) client.Member {
 	}
 }
 
-func membersOut(ms []*service.Member) []client.Member {
+func MembersOut(ms []*service.Member) []client.Member {
 	out := make([]client.Member, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, memberOut(m))
+		out = append(out, MemberOut(m))
 	}
 	return out
 }
@@ -127,7 +127,7 @@ func InvitationOut(inv *keyward.Invitation, now time.Time) client.Invitation {
 	}
 }
 
-func policyOut(p *keyward.Policy) client.Policy {
+func PolicyOut(p *keyward.Policy) client.Policy {
 	out := client.Policy{RequireExpiry: p.RequireExpiry, AllowedKinds: make([]string, 0, len(p.AllowedKinds))}
 	if p.MaxLifetime > 0 {
 		s := keyward.FormatDuration(p.MaxLifetime)
@@ -147,7 +147,7 @@ func AuditOut(e *keyward.AuditEvent) client.AuditEvent {
 		OrgID:      e.OrgID,
 		Action:     e.Action,
 		Actor:      e.Actor,
-		ActorToken: optString(e.ActorToken),
+		ActorToken: OptString(e.ActorToken),
 		Target:     e.Target,
 		IP:         e.IP,
 		UserAgent:  e.UserAgent,
@@ -159,7 +159,7 @@ func AuditOut(e *keyward.AuditEvent) client.AuditEvent {
 	return out
 }
 
-func auditsOut(es []*keyward.AuditEvent) []client.AuditEvent {
+func AuditsOut(es []*keyward.AuditEvent) []client.AuditEvent {
 	out := make([]client.AuditEvent, 0, len(es))
 	for _, e := range es {
 		out = append(out, AuditOut(e))
@@ -167,8 +167,8 @@ func auditsOut(es []*keyward.AuditEvent) []client.AuditEvent {
 	return out
 }
 
-func whoamiOut(c *service.Caller) client.Whoami {
-	out := client.Whoami{Org: OrgOut(c.Org), Role: optString(string(c.Role)), Permissions: append([]string{}, c.Permissions...)}
+func WhoamiOut(c *service.Caller) client.Whoami {
+	out := client.Whoami{Org: OrgOut(c.Org), Role: OptString(string(c.Role)), Permissions: append([]string{}, c.Permissions...)}
 	if c.User != nil {
 		u := UserOut(c.User)
 		out.User = &u
@@ -180,17 +180,17 @@ func whoamiOut(c *service.Caller) client.Whoami {
 	return out
 }
 
-// cursorOut is a list's next_cursor: null on the last page.
-func cursorOut(next string) *string { return optString(next) }
+// CursorOut is a list's next_cursor: null on the last page.
+func CursorOut(next string) *string { return OptString(next) }
 
-func optString(s string) *string {
+func OptString(s string) *string {
 	if s == "" {
 		return nil
 	}
 	return &s
 }
 
-func optTime(t *time.Time) *time.Time {
+func OptTime(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
@@ -200,7 +200,7 @@ func optTime(t *time.Time) *time.Time {
 
 // Wire requests become service requests.
 
-func tokenRequestIn(in client.TokenRequest) service.TokenRequest {
+func TokenRequestIn(in client.TokenRequest) service.TokenRequest {
 	out := service.TokenRequest{
 		Kind:         keyward.Kind(in.Kind),
 		Name:         in.Name,
@@ -214,16 +214,16 @@ func tokenRequestIn(in client.TokenRequest) service.TokenRequest {
 		RateLimit:    in.RateLimit,
 	}
 	for _, sc := range in.Scopes {
-		out.Scopes = append(out.Scopes, scopeIn(sc))
+		out.Scopes = append(out.Scopes, ScopeIn(sc))
 	}
 	return out
 }
 
-func scopeIn(sc client.Scope) service.ScopeRequest {
+func ScopeIn(sc client.Scope) service.ScopeRequest {
 	return service.ScopeRequest{EntityType: sc.EntityType, EntityID: sc.EntityID, Operations: sc.Operations}
 }
 
-func policyIn(in client.Policy) service.PolicyRequest {
+func PolicyIn(in client.Policy) service.PolicyRequest {
 	out := service.PolicyRequest{RequireExpiry: in.RequireExpiry}
 	if in.MaxLifetime != nil {
 		out.MaxLifetime = *in.MaxLifetime
