@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/keyward/keyward/wire"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 )
 
 // ndjson is the media type of the audit log's JSON lines export.

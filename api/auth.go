@@ -3,11 +3,11 @@ package api
 import (
 	"cmp"
 	"fmt"
-	"github.com/keyward/keyward/internal/credential"
 	"net/http"
 	"strings"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/internal/credential"
 	"github.com/keyward/keyward/service"
 )
 

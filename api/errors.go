@@ -3,12 +3,12 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
+	"github.com/keyward/keyward/internal/response"
 )
 
 // codeMethodNotAllowed is the code of a 405: the path exists, the method

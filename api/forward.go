@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"github.com/keyward/keyward/internal/credential"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/config"
+	"github.com/keyward/keyward/internal/credential"
 	"github.com/keyward/keyward/service"
 )
 

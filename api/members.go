@@ -1,13 +1,13 @@
 package api
 
 import (
-	"github.com/keyward/keyward/wire"
 	"net/http"
 	"strings"
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 )
 
 // listMembers lists a page of the org's members, oldest first.

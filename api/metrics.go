@@ -1,9 +1,10 @@
 package api
 
 import (
-	"github.com/keyward/keyward/internal/response"
 	"net/http"
 	"time"
+
+	"github.com/keyward/keyward/internal/response"
 )
 
 // countRequests records every request in the metrics by the route pattern

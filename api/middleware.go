@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/keyward/keyward/internal/credential"
-	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -14,6 +12,8 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/internal/credential"
+	"github.com/keyward/keyward/internal/response"
 )
 
 type ctxKey int

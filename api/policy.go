@@ -1,11 +1,11 @@
 package api
 
 import (
-	"github.com/keyward/keyward/wire"
 	"net/http"
 
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 )
 
 // getPolicy shows the org's token policy.

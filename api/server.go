@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -13,6 +12,7 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/config"
 	"github.com/keyward/keyward/internal/clientip"
+	"github.com/keyward/keyward/internal/response"
 	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/service"
 )

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"github.com/keyward/keyward/wire"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 )
 
 // The token handlers serve both /v1/tokens (the caller's personal tokens)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"github.com/keyward/keyward/wire"
 	"net/http"
 	"net/netip"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 )
 
 // verify answers a resource server's question about a token presented to

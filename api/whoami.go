@@ -1,10 +1,10 @@
 package api
 
 import (
-	"github.com/keyward/keyward/wire"
 	"net/http"
 
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 )
 
 // whoami describes the caller: user, org, role, token and effective

@@ -2,11 +2,11 @@ package mcp
 
 import (
 	"fmt"
-	"github.com/keyward/keyward/internal/credential"
 	"net/http"
 	"strings"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/internal/credential"
 	"github.com/keyward/keyward/service"
 )
 

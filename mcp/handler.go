@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"context"
-	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -13,6 +12,7 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/internal/clientip"
+	"github.com/keyward/keyward/internal/response"
 	"github.com/keyward/keyward/service"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	mcpsdk "github.com/modelcontextprotocol/go-sdk/mcp"

@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/keyward/keyward/internal/credential"
 	"io"
 	"net/http"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/internal/credential"
 	"github.com/keyward/keyward/service"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 )

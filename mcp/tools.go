@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/keyward/keyward/wire"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 	mcpsdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 

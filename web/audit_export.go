@@ -3,13 +3,13 @@ package web
 import (
 	"encoding/csv"
 	"encoding/json"
-	"github.com/keyward/keyward/wire"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/wire"
 )
 
 // exportAudit answers every event matching the filters as JSON lines (the

@@ -2,7 +2,6 @@ package web
 
 import (
 	"embed"
-	"github.com/keyward/keyward/internal/response"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/clientip"
+	"github.com/keyward/keyward/internal/response"
 	"github.com/keyward/keyward/service"
 )
 

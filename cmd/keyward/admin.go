@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"github.com/keyward/keyward/wire"
 	"strings"
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 	"github.com/spf13/cobra"
 )
 

@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/keyward/keyward/wire"
 	"strings"
 
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/wire"
 	"github.com/spf13/cobra"
 )
 
