@@ -9,6 +9,7 @@ import (
 	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/config"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/ratelimit"
 )
 
@@ -284,9 +285,9 @@ func TestIdentityHeaderNamesCanonical(t *testing.T) {
 // labelled by the route the mux matched (none "unmatched"), and the
 // verification routes log their lines at debug level.
 func TestMetricsRouteUnderDefaultLimits(t *testing.T) {
-	e := newEnvWith(t, api.Options{RateLimit: api.RateLimitOptions{
+	e := newEnvWith(t, api.Options{RateLimit: httplimit.Options{
 		Limiter: ratelimit.NewMemory(ratelimit.MemoryOptions{}),
-		Token:   api.DefaultTokenRateLimit, IP: api.DefaultIPRateLimit,
+		Token:   httplimit.DefaultToken, IP: httplimit.DefaultIP,
 	}})
 	pat := e.mint(e.owner, client.TokenRequest{Name: "m"})
 	key := e.mintKey(e.owner, client.TokenRequest{Name: "rs", Role: "admin"}).Secret

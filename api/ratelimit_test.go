@@ -14,8 +14,10 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/client"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/internal/testenv"
 	"github.com/keyward/keyward/ratelimit"
+	"github.com/keyward/keyward/ratelimit/redislimit"
 	"github.com/keyward/keyward/service"
 )
 
@@ -24,7 +26,7 @@ import (
 func newLimitedEnv(t *testing.T, token, ip int) *env {
 	t.Helper()
 	e := newEnv(t)
-	limits := api.RateLimitOptions{
+	limits := httplimit.Options{
 		Limiter: ratelimit.NewMemory(ratelimit.MemoryOptions{Now: e.clock.Now}),
 		Token:   token,
 		IP:      ip,
@@ -247,7 +249,7 @@ func TestRateLimitByAddress(t *testing.T) {
 // IPv4 addresses have a budget each; IPv6 addresses share one per /64.
 func TestRateLimitAddressKeys(t *testing.T) {
 	e := newEnv(t)
-	h := api.NewServer(e.svc, api.Options{RateLimit: api.RateLimitOptions{
+	h := api.NewServer(e.svc, api.Options{RateLimit: httplimit.Options{
 		Limiter: ratelimit.NewMemory(ratelimit.MemoryOptions{Now: e.clock.Now}),
 		Token:   100,
 		IP:      2,
@@ -307,11 +309,11 @@ func TestRateLimitTwoNodes(t *testing.T) {
 	for _, shared := range []bool{true, false} {
 		t.Run(map[bool]string{true: "Redis", false: "PerNode"}[shared], func(t *testing.T) {
 			e := newEnv(t)
-			var limiters [2]api.Limiter
+			var limiters [2]httplimit.Limiter
 			if shared {
 				rd := testenv.RedisServer(t)
 				for i := range limiters {
-					l, err := ratelimit.OpenRedis(rd.URL, ratelimit.RedisOptions{Prefix: rd.Prefix})
+					l, err := redislimit.Open(rd.URL, redislimit.Options{Prefix: rd.Prefix})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -332,7 +334,7 @@ func TestRateLimitTwoNodes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				nodes[i] = httptest.NewServer(api.NewServer(svc, api.Options{RateLimit: api.RateLimitOptions{Limiter: limiters[i], Token: n, IP: 100}}))
+				nodes[i] = httptest.NewServer(api.NewServer(svc, api.Options{RateLimit: httplimit.Options{Limiter: limiters[i], Token: n, IP: 100}}))
 				t.Cleanup(nodes[i].Close)
 			}
 			secret := e.pat("owner@example.com", "acme")

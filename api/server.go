@@ -12,6 +12,7 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/config"
 	"github.com/keyward/keyward/internal/clientip"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/internal/response"
 	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/service"
@@ -29,7 +30,7 @@ type Options struct {
 	BaseURL string
 	// RateLimit sets the limiter and the budgets; its zero value serves
 	// without rate limits.
-	RateLimit RateLimitOptions
+	RateLimit httplimit.Options
 	// TrustedProxies are the networks whose X-Forwarded-For (or X-Real-IP)
 	// gives the client's address; from any other peer only the socket's
 	// address counts.
@@ -51,7 +52,7 @@ type server struct {
 	svc     *service.Service
 	log     *slog.Logger
 	openapi []byte
-	limits  RateLimitOptions
+	limits  httplimit.Options
 	// ip reads client addresses past the trusted proxies.
 	ip     *clientip.Resolver
 	policy *config.RoutePolicy

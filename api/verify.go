@@ -8,6 +8,7 @@ import (
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/client"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/service"
 	"github.com/keyward/keyward/wire"
 )
@@ -45,16 +46,16 @@ func (s *server) limitVerdict(r *http.Request, v *service.Verdict) {
 	if !ok {
 		return
 	}
-	limit := s.tokenRateLimit(id.RateLimit)
+	limit := s.limits.TokenLimit(id.RateLimit)
 	if limit <= 0 {
 		return
 	}
-	res, err := s.limits.Limiter.Allow(r.Context(), tokenRateKey(id.TokenID), limit, s.limits.window())
+	res, err := s.limits.Limiter.Allow(r.Context(), httplimit.TokenKey(id.TokenID), limit, s.limits.Period())
 	if err != nil || res.Allowed {
 		return
 	}
 	v.RateLimit(fmt.Sprintf("the token has spent its rate limit of %d requests %s; retry after %d seconds",
-		limit, per(s.limits.window()), ceilSeconds(res.RetryAfter)))
+		limit, httplimit.Per(s.limits.Period()), httplimit.RetrySeconds(res.RetryAfter)))
 }
 
 func verifyRequestIn(in client.VerifyRequest) (service.VerifyRequest, error) {

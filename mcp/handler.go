@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
-	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/internal/clientip"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/internal/response"
 	"github.com/keyward/keyward/service"
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -54,7 +54,7 @@ type Options struct {
 	// RateLimit, when set, counts each request whose credential is
 	// missing or refused (a 401) against its client address, and answers
 	// 429 once that budget is spent; nil leaves them unlimited.
-	RateLimit *api.AddressLimiter
+	RateLimit *httplimit.AddressLimiter
 	// TrustedProxies are the networks whose X-Forwarded-For (or X-Real-IP)
 	// names the client, as for the API: a token's IP allowlist is judged
 	// by the client's address, not the proxy's.
@@ -68,7 +68,7 @@ type handler struct {
 	public  *url.URL // nil: from each request
 	aud     func(t *keyward.Token) string
 	version string
-	limiter *api.AddressLimiter
+	limiter *httplimit.AddressLimiter
 	ip      *clientip.Resolver // client addresses past the trusted proxies
 	mux     *http.ServeMux
 	root    http.Handler // mux behind the security headers

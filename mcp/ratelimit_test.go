@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/mcp"
 	"github.com/keyward/keyward/ratelimit"
 )
@@ -17,7 +17,7 @@ import (
 // works.
 func TestFailedAuthenticationRateLimited(t *testing.T) {
 	const n = 3
-	limiter := api.NewAddressLimiter(api.RateLimitOptions{Limiter: ratelimit.NewMemory(ratelimit.MemoryOptions{}), IP: n},
+	limiter := httplimit.NewAddressLimiter(httplimit.Options{Limiter: ratelimit.NewMemory(ratelimit.MemoryOptions{}), IP: n},
 		[]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil)
 	e := newEnv(t, mcp.Options{RateLimit: limiter})
 	fromClient := map[string]string{"Authorization": "Bearer kw_pat_nonsense", "X-Forwarded-For": "203.0.113.7"}

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/keyward/keyward"
-	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/internal/clientip"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/service"
 )
 
@@ -49,7 +49,7 @@ type Options struct {
 	// token, registration and revocation endpoints against its client
 	// address (a budget for each of authorize, token and revoke, and
 	// register); nil leaves them unlimited.
-	RateLimit *api.AddressLimiter
+	RateLimit *httplimit.AddressLimiter
 	// TrustedProxies are the networks whose X-Forwarded-For (or X-Real-IP)
 	// names the client, as for the API: the audit log records the client's
 	// address, not the proxy's.
@@ -65,7 +65,7 @@ type handler struct {
 	secure   bool // the issuer is https: cookies are Secure
 	log      *slog.Logger
 	fetcher  *metadataFetcher
-	limiter  *api.AddressLimiter
+	limiter  *httplimit.AddressLimiter
 	ip       *clientip.Resolver // client addresses past the trusted proxies
 	mux      *http.ServeMux
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/oauth"
 	"github.com/keyward/keyward/ratelimit"
 )
@@ -17,7 +17,7 @@ import (
 // an hour per client address and endpoint.
 func withAddressLimit(n int) func(*oauth.Options) {
 	return func(o *oauth.Options) {
-		o.RateLimit = api.NewAddressLimiter(api.RateLimitOptions{Limiter: ratelimit.NewMemory(ratelimit.MemoryOptions{}), IP: n}, nil, nil)
+		o.RateLimit = httplimit.NewAddressLimiter(httplimit.Options{Limiter: ratelimit.NewMemory(ratelimit.MemoryOptions{}), IP: n}, nil, nil)
 	}
 }
 

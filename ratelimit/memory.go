@@ -77,7 +77,7 @@ func NewMemory(opts MemoryOptions) *Memory {
 // window, if the budget allows it. It returns ErrInvalidLimit for a limit
 // or window that is not positive, and no other error.
 func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Duration) (Result, error) {
-	c, err := newCell(limit, window, time.Nanosecond)
+	c, err := NewCell(limit, window, time.Nanosecond)
 	if err != nil {
 		return Result{}, err
 	}
@@ -89,7 +89,7 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Dur
 		sh.sweep(now)
 	}
 	tat, held := sh.tats[k]
-	tat, allowed := c.take(now, tat)
+	tat, allowed := c.Take(now, tat)
 	if allowed {
 		if !held && len(sh.tats) >= m.max {
 			sh.sweep(now)
@@ -100,7 +100,7 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Dur
 		sh.tats[k] = tat
 	}
 	sh.mu.Unlock()
-	return c.result(limit, now, tat, allowed, time.Nanosecond), nil
+	return c.Result(limit, now, tat, allowed, time.Nanosecond), nil
 }
 
 // sweep drops the keys whose whole budget is back at now: they are the

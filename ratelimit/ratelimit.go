@@ -7,9 +7,9 @@
 // which the full budget is back; past that time a key is the same as one
 // never seen, so idle keys are dropped without losing anything.
 //
-// Memory keeps the state of one process; Redis shares it between nodes
-// through one Redis, with one round trip per check, and falls back to a
-// Memory while Redis cannot be reached.
+// Memory keeps the state of one process; the package redislimit shares
+// it between nodes through one Redis, with one round trip per check, and
+// falls back to a Memory while Redis cannot be reached.
 package ratelimit
 
 import (
@@ -39,54 +39,55 @@ type Result struct {
 // a caller with no limit must not ask.
 var ErrInvalidLimit = errors.New("ratelimit: limit and window must be positive")
 
-// cell is the GCRA arithmetic, in one integer unit of time (nanoseconds
-// for Memory, microseconds for Redis).
-type cell struct {
-	// interval is the time one request costs: window/limit, at least 1.
-	interval int64
-	// burst is interval*limit: a key may run that far ahead of now, so
+// Cell is the GCRA arithmetic of one budget, in one integer unit of time
+// (nanoseconds for Memory, microseconds for the Redis limiter, which runs
+// Take's arithmetic in a script and Result's here).
+type Cell struct {
+	// Interval is the time one request costs: window/limit, at least 1.
+	Interval int64
+	// Burst is Interval*limit: a key may run that far ahead of now, so
 	// exactly limit requests fit in an idle key.
-	burst int64
+	Burst int64
 }
 
-// newCell checks limit and window and returns the arithmetic of a budget
+// NewCell checks limit and window and returns the arithmetic of a budget
 // of limit requests per window in units of unit.
-func newCell(limit int, window, unit time.Duration) (cell, error) {
+func NewCell(limit int, window, unit time.Duration) (Cell, error) {
 	if limit <= 0 || window <= 0 {
-		return cell{}, fmt.Errorf("%w: got limit %d, window %s", ErrInvalidLimit, limit, window)
+		return Cell{}, fmt.Errorf("%w: got limit %d, window %s", ErrInvalidLimit, limit, window)
 	}
 	interval := int64(window/unit) / int64(limit)
 	if interval < 1 {
 		interval = 1
 	}
-	return cell{interval: interval, burst: interval * int64(limit)}, nil
+	return Cell{Interval: interval, Burst: interval * int64(limit)}, nil
 }
 
-// take applies one request at now to a key whose TAT is tat (0, or any
+// Take applies one request at now to a key whose TAT is tat (0, or any
 // time not after now, for a key with its whole budget). It returns the
 // TAT to keep (tat unchanged when the request is refused) and whether the
 // request is allowed.
-func (c cell) take(now, tat int64) (int64, bool) {
+func (c Cell) Take(now, tat int64) (int64, bool) {
 	if tat < now {
 		tat = now
 	}
-	next := tat + c.interval
-	if next-now > c.burst {
+	next := tat + c.Interval
+	if next-now > c.Burst {
 		return tat, false
 	}
 	return next, true
 }
 
-// result describes the state after take returned tat and allowed at now,
+// Result describes the state after take returned tat and allowed at now,
 // all in unit.
-func (c cell) result(limit int, now, tat int64, allowed bool, unit time.Duration) Result {
+func (c Cell) Result(limit int, now, tat int64, allowed bool, unit time.Duration) Result {
 	r := Result{Allowed: allowed, Limit: limit, Reset: unixTime(tat, unit)}
 	if !allowed {
 		// The next request fits once tat+interval-now is within burst.
-		r.RetryAfter = time.Duration(tat+c.interval-c.burst-now) * unit
+		r.RetryAfter = time.Duration(tat+c.Interval-c.Burst-now) * unit
 		return r
 	}
-	r.Remaining = int((c.burst - (tat - now)) / c.interval)
+	r.Remaining = int((c.Burst - (tat - now)) / c.Interval)
 	r.Remaining = min(max(r.Remaining, 0), limit)
 	return r
 }

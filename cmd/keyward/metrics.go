@@ -1,15 +1,15 @@
 package main
 
 import (
-	"github.com/keyward/keyward/api"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/metrics"
-	"github.com/keyward/keyward/ratelimit"
+	"github.com/keyward/keyward/ratelimit/redislimit"
 	"github.com/keyward/keyward/service"
 )
 
 // addServiceMetrics adds to reg what the verification cache, the change
 // feed, the usage writer and a shared rate limiter count. Each is read at scrape time.
-func addServiceMetrics(reg *metrics.Metrics, svc *service.Service, limits api.RateLimitOptions) error {
+func addServiceMetrics(reg *metrics.Metrics, svc *service.Service, limits httplimit.Options) error {
 	type metric struct {
 		name, help string
 		fn         func() float64
@@ -21,7 +21,7 @@ func addServiceMetrics(reg *metrics.Metrics, svc *service.Service, limits api.Ra
 		{"verify_cache_negative_hits_total", "Verifications of a string remembered as no token.", func() float64 { return float64(stat().NegativeHits) }},
 		{"change_feed_pruned_resets_total", "Times this node found change-feed entries it had not applied pruned, and emptied its verification cache.", func() float64 { return float64(stat().PrunedResets) }},
 	}
-	if r, ok := limits.Limiter.(*ratelimit.Redis); ok {
+	if r, ok := limits.Limiter.(*redislimit.Limiter); ok {
 		counters = append(counters, metric{"rate_limit_redis_failures_total", "Rate limit checks that Redis failed, counted on this node instead.", func() float64 { return float64(r.Failures()) }})
 	}
 	for _, c := range counters {

@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/keyward/keyward/api"
-	"github.com/keyward/keyward/ratelimit"
 	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/httplimit"
+	"github.com/keyward/keyward/ratelimit"
+	"github.com/keyward/keyward/ratelimit/redislimit"
 )
 
 // rateFlags are serve's rate limit settings.
@@ -24,13 +26,13 @@ type rateFlags struct {
 
 // add declares the flags on cmd, with defaults from the environment.
 func (f *rateFlags) add(a *app, cmd *cobra.Command) {
-	token := f.envInt(a.getenv, "KEYWARD_RATE_LIMIT_TOKEN", api.DefaultTokenRateLimit)
-	ip := f.envInt(a.getenv, "KEYWARD_RATE_LIMIT_IP", api.DefaultIPRateLimit)
+	token := f.envInt(a.getenv, "KEYWARD_RATE_LIMIT_TOKEN", httplimit.DefaultToken)
+	ip := f.envInt(a.getenv, "KEYWARD_RATE_LIMIT_IP", httplimit.DefaultIP)
 	fl := cmd.Flags()
 	fl.IntVar(&f.token, "rate-limit-token", token, "requests a token may make an hour, unless it has its own limit; 0 for none ($KEYWARD_RATE_LIMIT_TOKEN)")
 	fl.IntVar(&f.ip, "rate-limit-ip", ip, "requests a client address may make an hour without a valid token, and, on budgets of their own, to each OAuth endpoint and with a refused credential to /mcp; 0 for none ($KEYWARD_RATE_LIMIT_IP)")
 	fl.StringVar(&f.redisURL, "redis-url", a.getenv("KEYWARD_REDIS_URL"), "Redis that nodes share rate limit counts through, redis://host:6379/0; without it each node counts alone ($KEYWARD_REDIS_URL)")
-	fl.StringVar(&f.redisPrefix, "redis-prefix", envOr(a.getenv, "KEYWARD_REDIS_PREFIX", ratelimit.DefaultPrefix), "start of every Redis key keyward writes ($KEYWARD_REDIS_PREFIX)")
+	fl.StringVar(&f.redisPrefix, "redis-prefix", envOr(a.getenv, "KEYWARD_REDIS_PREFIX", redislimit.DefaultPrefix), "start of every Redis key keyward writes ($KEYWARD_REDIS_PREFIX)")
 }
 
 // envInt reads a whole number from the environment, def when unset, and
@@ -51,8 +53,8 @@ func (f *rateFlags) envInt(getenv func(string) string, name string, def int) int
 // --redis-url is given, in memory otherwise, and the function that
 // releases it. A Redis that does not answer at start is a warning, not a
 // failure: the limiter counts on this node until Redis answers.
-func (f *rateFlags) open(ctx context.Context, log *slog.Logger) (api.RateLimitOptions, func(), error) {
-	opts := api.RateLimitOptions{Token: f.token, IP: f.ip}
+func (f *rateFlags) open(ctx context.Context, log *slog.Logger) (httplimit.Options, func(), error) {
+	opts := httplimit.Options{Token: f.token, IP: f.ip}
 	switch {
 	case f.envErr != nil:
 		return opts, nil, f.envErr
@@ -65,7 +67,7 @@ func (f *rateFlags) open(ctx context.Context, log *slog.Logger) (api.RateLimitOp
 		log.Info("rate limits counted on this node", "token", f.token, "ip", f.ip)
 		return opts, func() {}, nil
 	}
-	r, err := ratelimit.OpenRedis(f.redisURL, ratelimit.RedisOptions{Prefix: f.redisPrefix, Logger: log})
+	r, err := redislimit.Open(f.redisURL, redislimit.Options{Prefix: f.redisPrefix, Logger: log})
 	if err != nil {
 		return opts, nil, usageError{fmt.Errorf("--redis-url: %w", err)}
 	}

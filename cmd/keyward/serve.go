@@ -13,6 +13,7 @@ import (
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/api"
 	"github.com/keyward/keyward/internal/heap"
+	"github.com/keyward/keyward/internal/httplimit"
 	"github.com/keyward/keyward/mcp"
 	"github.com/keyward/keyward/metrics"
 	"github.com/keyward/keyward/oauth"
@@ -124,7 +125,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	}
 	// The OAuth endpoints and failed authentication on /mcp are counted
 	// per client address, as the API counts requests without a token.
-	addrLimit := api.NewAddressLimiter(rateLimits, cfg.TrustedProxies, log)
+	addrLimit := httplimit.NewAddressLimiter(rateLimits, cfg.TrustedProxies, log)
 	oauthH, err := oauth.NewHandler(svc, web.NewSessions(svc, cfg.TrustedProxies), oauth.Options{
 		Issuer: baseURL, Logger: log, RateLimit: addrLimit, TrustedProxies: cfg.TrustedProxies,
 	})

@@ -1,4 +1,7 @@
-package ratelimit
+// Package redislimit is a rate limiter whose budgets every node shares
+// through one Redis: the GCRA of package ratelimit, run as one atomic
+// script per check.
+package redislimit
 
 import (
 	"context"
@@ -11,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/keyward/keyward/ratelimit"
 )
 
 //go:embed gcra.lua
@@ -27,21 +32,21 @@ const DefaultPrefix = "keyward:ratelimit:"
 // failure before it tries again.
 const defaultPause = time.Second
 
-// Redis is a rate limiter shared by every node that uses the same Redis
+// Limiter is a rate limiter shared by every node that uses the same Redis
 // and prefix: each check is one atomic script in one round trip, on
 // Redis's own clock unless Now is set.
 //
-// When Redis cannot be reached, Redis fails over to a per-node Memory: it
-// logs a warning, counts the failure (Failures), and for a pause of a
+// When Redis cannot be reached, the Limiter fails over to a per-node
+// ratelimit.Memory: it logs a warning, counts the failure (Failures), and for a pause of a
 // second answers from the Memory without trying Redis, so a Redis outage
 // neither stops the API nor slows every request by a timeout. While it
 // lasts each node enforces the limits on its own, as without Redis.
-type Redis struct {
+type Limiter struct {
 	client   redis.Scripter
 	closer   func() error
 	prefix   string
 	now      func() time.Time
-	fallback *Memory
+	fallback *ratelimit.Memory
 	log      *slog.Logger
 	pause    time.Duration
 
@@ -49,8 +54,8 @@ type Redis struct {
 	downUntil atomic.Int64 // Unix nanoseconds; Redis is not tried before
 }
 
-// RedisOptions configure a Redis limiter.
-type RedisOptions struct {
+// Options configure a Redis limiter.
+type Options struct {
 	// Prefix starts every key; "" means DefaultPrefix. Nodes share budgets
 	// only when they share the prefix.
 	Prefix string
@@ -60,7 +65,7 @@ type RedisOptions struct {
 	Now func() time.Time
 	// Fallback answers while Redis cannot be reached; nil means a new
 	// Memory with default options (and Now).
-	Fallback *Memory
+	Fallback *ratelimit.Memory
 	// Logger receives the warnings of failing over and back; nil discards.
 	Logger *slog.Logger
 	// Pause is how long Redis is left alone after a failure; 0 means one
@@ -68,15 +73,15 @@ type RedisOptions struct {
 	Pause time.Duration
 }
 
-// NewRedis returns a limiter over client, which the caller keeps and
+// New returns a limiter over client, which the caller keeps and
 // closes.
-func NewRedis(client redis.Scripter, opts RedisOptions) *Redis {
-	r := &Redis{client: client, prefix: opts.Prefix, now: opts.Now, fallback: opts.Fallback, log: opts.Logger, pause: opts.Pause}
+func New(client redis.Scripter, opts Options) *Limiter {
+	r := &Limiter{client: client, prefix: opts.Prefix, now: opts.Now, fallback: opts.Fallback, log: opts.Logger, pause: opts.Pause}
 	if r.prefix == "" {
 		r.prefix = DefaultPrefix
 	}
 	if r.fallback == nil {
-		r.fallback = NewMemory(MemoryOptions{Now: opts.Now})
+		r.fallback = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: opts.Now})
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -87,17 +92,17 @@ func NewRedis(client redis.Scripter, opts RedisOptions) *Redis {
 	return r
 }
 
-// OpenRedis connects to the Redis at rawURL (redis://[user:password@]host:port/db,
+// Open connects to the Redis at rawURL (redis://[user:password@]host:port/db,
 // or rediss:// for TLS, with go-redis's query options) and returns a
 // limiter over it that Close closes. Timeouts the URL does not set are
 // short, since a check sits on the path of every request: one dial
 // attempt of at most a second, reads and writes of half a second, one
 // retry. It does not wait for Redis: use Ping for that.
-func OpenRedis(rawURL string, opts RedisOptions) (*Redis, error) {
+func Open(rawURL string, opts Options) (*Limiter, error) {
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
 		// go-redis errors may quote the URL, and with it a password.
-		return nil, errors.New("ratelimit: invalid Redis URL: want redis://[user:password@]host:port/db")
+		return nil, errors.New("redislimit: invalid Redis URL: want redis://[user:password@]host:port/db")
 	}
 	q := url.Values{}
 	if u, err := url.Parse(rawURL); err == nil {
@@ -118,13 +123,13 @@ func OpenRedis(rawURL string, opts RedisOptions) (*Redis, error) {
 	// One dial attempt per connection: a failed check falls back at once.
 	o.DialerRetries = 1
 	c := redis.NewClient(o)
-	r := NewRedis(c, opts)
+	r := New(c, opts)
 	r.closer = c.Close
 	return r, nil
 }
 
 // Ping checks that Redis answers.
-func (r *Redis) Ping(ctx context.Context) error {
+func (r *Limiter) Ping(ctx context.Context) error {
 	p, ok := r.client.(interface {
 		Ping(context.Context) *redis.StatusCmd
 	})
@@ -132,14 +137,14 @@ func (r *Redis) Ping(ctx context.Context) error {
 		return nil
 	}
 	if err := p.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("ratelimit: Redis ping: %w", err)
+		return fmt.Errorf("redislimit: Redis ping: %w", err)
 	}
 	return nil
 }
 
-// Close closes the connections OpenRedis made; a limiter from NewRedis
+// Close closes the connections Open made; a limiter from New
 // leaves its client to the caller.
-func (r *Redis) Close() error {
+func (r *Limiter) Close() error {
 	if r.closer == nil {
 		return nil
 	}
@@ -148,17 +153,17 @@ func (r *Redis) Close() error {
 
 // Failures returns how many checks Redis failed since the start (each
 // answered by the fallback), for metrics.
-func (r *Redis) Failures() uint64 { return r.failures.Load() }
+func (r *Limiter) Failures() uint64 { return r.failures.Load() }
 
 // Allow counts one request for key against a budget of limit requests per
 // window, if the budget allows it, in one round trip to Redis. It returns
-// ErrInvalidLimit for a limit or window that is not positive and the
+// ratelimit.ErrInvalidLimit for a limit or window that is not positive and the
 // context's error when ctx ends; a Redis failure is answered by the
 // fallback, not returned.
-func (r *Redis) Allow(ctx context.Context, key string, limit int, window time.Duration) (Result, error) {
-	c, err := newCell(limit, window, time.Microsecond)
+func (r *Limiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (ratelimit.Result, error) {
+	c, err := ratelimit.NewCell(limit, window, time.Microsecond)
 	if err != nil {
-		return Result{}, err
+		return ratelimit.Result{}, err
 	}
 	if time.Now().UnixNano() < r.downUntil.Load() {
 		return r.fallback.Allow(ctx, key, limit, window)
@@ -167,13 +172,13 @@ func (r *Redis) Allow(ctx context.Context, key string, limit int, window time.Du
 	if r.now != nil {
 		now = r.now().UnixMicro()
 	}
-	v, err := gcraScript.Run(ctx, r.client, []string{r.prefix + key}, c.interval, c.burst, now).Int64Slice()
+	v, err := gcraScript.Run(ctx, r.client, []string{r.prefix + key}, c.Interval, c.Burst, now).Int64Slice()
 	if err == nil && len(v) != 3 {
 		err = fmt.Errorf("script answered %d values, want 3", len(v))
 	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return Result{}, ctxErr
+			return ratelimit.Result{}, ctxErr
 		}
 		r.fail(err)
 		return r.fallback.Allow(ctx, key, limit, window)
@@ -181,11 +186,11 @@ func (r *Redis) Allow(ctx context.Context, key string, limit int, window time.Du
 	if r.downUntil.Load() != 0 && r.downUntil.Swap(0) != 0 {
 		r.log.Warn("rate limits: Redis is back; budgets are shared again")
 	}
-	return c.result(limit, v[2], v[1], v[0] == 1, time.Microsecond), nil
+	return c.Result(limit, v[2], v[1], v[0] == 1, time.Microsecond), nil
 }
 
 // fail records a Redis failure and leaves Redis alone for the pause.
-func (r *Redis) fail(err error) {
+func (r *Limiter) fail(err error) {
 	r.failures.Add(1)
 	r.downUntil.Store(time.Now().Add(r.pause).UnixNano())
 	r.log.Warn("rate limits: Redis failed; this node enforces its own budgets until it answers",

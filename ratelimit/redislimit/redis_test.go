@@ -1,4 +1,4 @@
-package ratelimit_test
+package redislimit_test
 
 import (
 	"bytes"
@@ -15,13 +15,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/keyward/keyward/internal/testenv"
-	"github.com/keyward/keyward/ratelimit"
+	"github.com/keyward/keyward/ratelimit/limitertest"
+	"github.com/keyward/keyward/ratelimit/redislimit"
 )
 
 func TestRedis(t *testing.T) {
-	testLimiter(t, func(t *testing.T, now func() time.Time) limiter {
+	limitertest.Run(t, func(t *testing.T, now func() time.Time) limitertest.Limiter {
 		rd := testenv.RedisServer(t)
-		return ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix, Now: now})
+		return redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix, Now: now})
 	})
 }
 
@@ -67,7 +68,7 @@ func TestRedisOneRoundTrip(t *testing.T) {
 	rd := testenv.RedisServer(t)
 	cc := &commandCounter{}
 	rd.Client.AddHook(cc)
-	l := ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix})
+	l := redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix})
 	ctx := context.Background()
 	// The first check may load the script (EVALSHA, then EVAL on NOSCRIPT).
 	if _, err := l.Allow(ctx, "warm", 10, time.Hour); err != nil {
@@ -94,19 +95,19 @@ func TestRedisOneRoundTrip(t *testing.T) {
 // Redis's own clock, the budget holds.
 func TestRedisKeysAndServerClock(t *testing.T) {
 	rd := testenv.RedisServer(t)
-	l := ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix})
+	l := redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix})
 	ctx := context.Background()
 	for i := 1; i <= 3; i++ {
-		r := check(t, l, "token:tok_1", 3, time.Hour)
+		r := limitertest.Check(t, l, "token:tok_1", 3, time.Hour)
 		if !r.Allowed || r.Remaining != 3-i || r.Limit != 3 {
 			t.Fatalf("request %d: got %+v, want allowed with %d remaining", i, r, 3-i)
 		}
 	}
-	r := check(t, l, "token:tok_1", 3, time.Hour)
+	r := limitertest.Check(t, l, "token:tok_1", 3, time.Hour)
 	if r.Allowed || r.Remaining != 0 || r.RetryAfter <= 0 || r.RetryAfter > 20*time.Minute {
 		t.Fatalf("request 4: got %+v, want refused with a retry within 20 minutes", r)
 	}
-	check(t, l, "ip:192.0.2.1", 100, time.Hour)
+	limitertest.Check(t, l, "ip:192.0.2.1", 100, time.Hour)
 	keys, err := rd.Keys(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -134,13 +135,13 @@ func TestRedisKeysAndServerClock(t *testing.T) {
 // prefix has its own.
 func TestRedisSharedBudget(t *testing.T) {
 	rd := testenv.RedisServer(t)
-	a := ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix})
-	b := ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix})
-	other := ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix + "other:"})
+	a := redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix})
+	b := redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix})
+	other := redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix + "other:"})
 	allowed := 0
 	for i := 0; i < 10; i++ {
-		for _, l := range []*ratelimit.Redis{a, b} {
-			if check(t, l, "k", 7, time.Hour).Allowed {
+		for _, l := range []*redislimit.Limiter{a, b} {
+			if limitertest.Check(t, l, "k", 7, time.Hour).Allowed {
 				allowed++
 			}
 		}
@@ -148,7 +149,7 @@ func TestRedisSharedBudget(t *testing.T) {
 	if allowed != 7 {
 		t.Fatalf("got %d allowed across two limiters, want 7", allowed)
 	}
-	if r := check(t, other, "k", 7, time.Hour); !r.Allowed || r.Remaining != 6 {
+	if r := limitertest.Check(t, other, "k", 7, time.Hour); !r.Allowed || r.Remaining != 6 {
 		t.Fatalf("another prefix: got %+v, want a budget of its own", r)
 	}
 }
@@ -159,7 +160,7 @@ func TestRedisFailsOver(t *testing.T) {
 	rd := testenv.RedisServer(t)
 	cc := &commandCounter{}
 	rd.Client.AddHook(cc)
-	ck := newClock()
+	ck := limitertest.NewClock()
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
@@ -167,18 +168,18 @@ func TestRedisFailsOver(t *testing.T) {
 		defer logMu.Unlock()
 		return logs.Write(p)
 	}), nil))
-	l := ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix, Now: ck.Now, Logger: logger, Pause: time.Hour})
-	check(t, l, "k", 3, time.Hour) // one of 3 spent in Redis
+	l := redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix, Now: ck.Now, Logger: logger, Pause: time.Hour})
+	limitertest.Check(t, l, "k", 3, time.Hour) // one of 3 spent in Redis
 	cc.take()
 
 	cc.failing.Store(true)
 	for i := 1; i <= 3; i++ {
-		r := check(t, l, "k", 3, time.Hour)
+		r := limitertest.Check(t, l, "k", 3, time.Hour)
 		if !r.Allowed || r.Remaining != 3-i {
 			t.Fatalf("fallback request %d: got %+v, want allowed with %d remaining (the node's own budget)", i, r, 3-i)
 		}
 	}
-	if r := check(t, l, "k", 3, time.Hour); r.Allowed {
+	if r := limitertest.Check(t, l, "k", 3, time.Hour); r.Allowed {
 		t.Fatalf("fallback request 4: got %+v, want refused", r)
 	}
 	if got := l.Failures(); got != 1 {
@@ -196,12 +197,12 @@ func TestRedisFailsOver(t *testing.T) {
 
 	// A limiter whose pause is over tries Redis again, and is back.
 	cc.failing.Store(false)
-	l2 := ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix, Now: ck.Now, Logger: logger, Pause: time.Nanosecond})
+	l2 := redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix, Now: ck.Now, Logger: logger, Pause: time.Nanosecond})
 	cc.failing.Store(true)
-	check(t, l2, "k", 3, time.Hour)
+	limitertest.Check(t, l2, "k", 3, time.Hour)
 	cc.failing.Store(false)
 	time.Sleep(time.Millisecond) // past the pause of a nanosecond
-	r := check(t, l2, "k", 3, time.Hour)
+	r := limitertest.Check(t, l2, "k", 3, time.Hour)
 	if !r.Allowed || r.Remaining != 1 {
 		t.Fatalf("back on Redis: got %+v, want allowed with 1 remaining (Redis's budget: 1 spent before, and this one)", r)
 	}
@@ -222,7 +223,7 @@ func TestRedisUnreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connections are refused
-	l, err := ratelimit.OpenRedis("redis://"+addr+"/0", ratelimit.RedisOptions{})
+	l, err := redislimit.Open("redis://"+addr+"/0", redislimit.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func TestRedisUnreachable(t *testing.T) {
 		t.Fatal("Ping of a closed port: got nil, want an error")
 	}
 	for i := 1; i <= 3; i++ {
-		r := check(t, l, "k", 2, time.Hour)
+		r := limitertest.Check(t, l, "k", 2, time.Hour)
 		if r.Allowed != (i <= 2) {
 			t.Fatalf("request %d: got %+v, want the fallback's budget of 2", i, r)
 		}
@@ -245,7 +246,7 @@ func TestRedisUnreachable(t *testing.T) {
 // Redis failure.
 func TestRedisContextEnds(t *testing.T) {
 	rd := testenv.RedisServer(t)
-	l := ratelimit.NewRedis(rd.Client, ratelimit.RedisOptions{Prefix: rd.Prefix})
+	l := redislimit.New(rd.Client, redislimit.Options{Prefix: rd.Prefix})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := l.Allow(ctx, "k", 1, time.Hour); !errors.Is(err, context.Canceled) {
@@ -256,8 +257,8 @@ func TestRedisContextEnds(t *testing.T) {
 	}
 }
 
-func TestOpenRedisBadURL(t *testing.T) {
-	_, err := ratelimit.OpenRedis("http://user:hunter2@host/", ratelimit.RedisOptions{})
+func TestOpenBadURL(t *testing.T) {
+	_, err := redislimit.Open("http://user:hunter2@host/", redislimit.Options{})
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("got %v, want an error that does not repeat the password", err)
 	}

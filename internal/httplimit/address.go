@@ -1,4 +1,4 @@
-package api
+package httplimit
 
 import (
 	"log/slog"
@@ -11,11 +11,11 @@ import (
 // AddressLimiter counts requests that come without a valid token, per
 // client address, for the handlers beside the API: the OAuth endpoints and
 // failed authentication on /mcp. It shares the API's limiter, budget per
-// address (RateLimitOptions.IP per window) and trusted proxies, and keeps
-// a separate budget for each bucket, so that one endpoint's traffic does
-// not spend another's. A nil *AddressLimiter allows everything.
+// address (Options.IP per window) and trusted proxies, and keeps a
+// separate budget for each bucket, so that one endpoint's traffic does not
+// spend another's. A nil *AddressLimiter allows everything.
 type AddressLimiter struct {
-	limits RateLimitOptions
+	limits Options
 	ip     *clientip.Resolver
 	log    *slog.Logger
 }
@@ -24,7 +24,7 @@ type AddressLimiter struct {
 // trusted proxies; log receives limiter failures (nil discards them). It
 // returns nil, which allows everything, when limits has no limiter or no
 // budget per address.
-func NewAddressLimiter(limits RateLimitOptions, trustedProxies []netip.Prefix, log *slog.Logger) *AddressLimiter {
+func NewAddressLimiter(limits Options, trustedProxies []netip.Prefix, log *slog.Logger) *AddressLimiter {
 	if limits.Limiter == nil || limits.IP <= 0 {
 		return nil
 	}
@@ -44,6 +44,6 @@ func (l *AddressLimiter) Allow(w http.ResponseWriter, r *http.Request, bucket st
 	if l == nil {
 		return nil
 	}
-	key := bucket + ":" + ipRateKey(l.ip.Addr(r))
-	return countRequest(r, w.Header(), l.limits.Limiter, key, l.limits.IP, l.limits.window(), "this address", l.log)
+	b := Budget{Key: bucket + ":" + AddrKey(l.ip.Addr(r)), Limit: l.limits.IP, Window: l.limits.Period(), Who: "this address"}
+	return Count(r.Context(), w.Header(), l.limits.Limiter, b, l.log, slog.String("path", r.URL.Path))
 }

@@ -1,9 +1,13 @@
-package ratelimit_test
+// Package limitertest is the behaviour every rate limiter of keyward
+// shares (ratelimit.Memory, redislimit.Limiter), as tests and benchmarks
+// that each implementation's own tests run.
+package limitertest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,28 +16,31 @@ import (
 	"github.com/keyward/keyward/ratelimit"
 )
 
-// limiter is what both implementations offer.
-type limiter interface {
+// Limiter is what every implementation offers.
+type Limiter interface {
 	Allow(ctx context.Context, key string, limit int, window time.Duration) (ratelimit.Result, error)
 }
 
-// clock is a controllable time, at whole microseconds so that both
+// Clock is a controllable time, at whole microseconds so that both
 // implementations see the same instants.
-type clock struct {
+type Clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func newClock() *clock {
-	return &clock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+// NewClock returns a clock at a fixed instant.
+func NewClock() *Clock {
+	return &Clock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+// Now is the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+// Add moves the clock on by d.
+func (c *Clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-// check calls Allow and fails the test on an error.
-func check(t *testing.T, l limiter, key string, limit int, window time.Duration) ratelimit.Result {
+// Check calls Allow and fails the test on an error.
+func Check(t testing.TB, l Limiter, key string, limit int, window time.Duration) ratelimit.Result {
 	t.Helper()
 	r, err := l.Allow(context.Background(), key, limit, window)
 	if err != nil {
@@ -43,7 +50,7 @@ func check(t *testing.T, l limiter, key string, limit int, window time.Duration)
 }
 
 // want fails the test unless r is what is wanted.
-func want(t *testing.T, what string, got, wanted ratelimit.Result) {
+func want(t testing.TB, what string, got, wanted ratelimit.Result) {
 	t.Helper()
 	if got.Allowed != wanted.Allowed || got.Limit != wanted.Limit || got.Remaining != wanted.Remaining ||
 		!got.Reset.Equal(wanted.Reset) || got.RetryAfter != wanted.RetryAfter {
@@ -51,59 +58,59 @@ func want(t *testing.T, what string, got, wanted ratelimit.Result) {
 	}
 }
 
-// testLimiter runs the behaviour both implementations share. newLimiter
-// returns a limiter on the clock, with no key in common with any other
-// limiter it returned.
-func testLimiter(t *testing.T, newLimiter func(t *testing.T, now func() time.Time) limiter) {
+// Run runs the behaviour every implementation shares. newLimiter returns
+// a limiter on the clock, with no key in common with any other limiter it
+// returned.
+func Run(t *testing.T, newLimiter func(t *testing.T, now func() time.Time) Limiter) {
 	t.Run("Budget", func(t *testing.T) {
-		ck := newClock()
+		ck := NewClock()
 		l := newLimiter(t, ck.Now)
 		start := ck.Now()
 		// 5 an hour: one request costs 12 minutes, and all 5 fit at once.
 		for i := 1; i <= 5; i++ {
-			got := check(t, l, "k", 5, time.Hour)
+			got := Check(t, l, "k", 5, time.Hour)
 			want(t, fmt.Sprintf("request %d", i), got, ratelimit.Result{
 				Allowed: true, Limit: 5, Remaining: 5 - i, Reset: start.Add(time.Duration(i) * 12 * time.Minute),
 			})
 		}
-		got := check(t, l, "k", 5, time.Hour)
+		got := Check(t, l, "k", 5, time.Hour)
 		want(t, "request 6", got, ratelimit.Result{
 			Limit: 5, Remaining: 0, Reset: start.Add(time.Hour), RetryAfter: 12 * time.Minute,
 		})
 		// A refused request costs nothing.
 		ck.Add(11 * time.Minute)
-		got = check(t, l, "k", 5, time.Hour)
+		got = Check(t, l, "k", 5, time.Hour)
 		want(t, "11 minutes later", got, ratelimit.Result{
 			Limit: 5, Reset: start.Add(time.Hour), RetryAfter: time.Minute,
 		})
 		// One request comes back every 12 minutes.
 		ck.Add(time.Minute)
-		got = check(t, l, "k", 5, time.Hour)
+		got = Check(t, l, "k", 5, time.Hour)
 		want(t, "12 minutes later", got, ratelimit.Result{
 			Allowed: true, Limit: 5, Remaining: 0, Reset: start.Add(time.Hour + 12*time.Minute),
 		})
-		if got := check(t, l, "k", 5, time.Hour); got.Allowed {
+		if got := Check(t, l, "k", 5, time.Hour); got.Allowed {
 			t.Fatalf("second request 12 minutes later: got %+v, want refused", got)
 		}
 		// Once the whole budget is back, the key is as new.
 		ck.Add(3 * time.Hour)
 		for i := 1; i <= 5; i++ {
-			if got := check(t, l, "k", 5, time.Hour); !got.Allowed || got.Remaining != 5-i {
+			if got := Check(t, l, "k", 5, time.Hour); !got.Allowed || got.Remaining != 5-i {
 				t.Fatalf("after the reset, request %d: got %+v, want allowed with %d remaining", i, got, 5-i)
 			}
 		}
 	})
 
 	t.Run("KeysAreIndependent", func(t *testing.T) {
-		ck := newClock()
+		ck := NewClock()
 		l := newLimiter(t, ck.Now)
 		for i := 0; i < 3; i++ {
-			check(t, l, "a", 3, time.Minute)
+			Check(t, l, "a", 3, time.Minute)
 		}
-		if got := check(t, l, "a", 3, time.Minute); got.Allowed {
+		if got := Check(t, l, "a", 3, time.Minute); got.Allowed {
 			t.Fatalf("a: got %+v, want refused", got)
 		}
-		if got := check(t, l, "b", 3, time.Minute); !got.Allowed || got.Remaining != 2 {
+		if got := Check(t, l, "b", 3, time.Minute); !got.Allowed || got.Remaining != 2 {
 			t.Fatalf("b: got %+v, want allowed with 2 remaining", got)
 		}
 	})
@@ -112,32 +119,32 @@ func testLimiter(t *testing.T, newLimiter func(t *testing.T, now func() time.Tim
 		// A token's override can change between two requests: the time
 		// the key has spent carries over, and requests come back at the
 		// new pace.
-		ck := newClock()
+		ck := NewClock()
 		l := newLimiter(t, ck.Now)
 		start := ck.Now()
 		for i := 0; i < 10; i++ {
-			check(t, l, "k", 10, time.Hour)
+			Check(t, l, "k", 10, time.Hour)
 		}
-		got := check(t, l, "k", 20, time.Hour)
+		got := Check(t, l, "k", 20, time.Hour)
 		want(t, "10 of 10 spent, raised to 20", got, ratelimit.Result{
 			Limit: 20, Reset: start.Add(time.Hour), RetryAfter: 3 * time.Minute,
 		})
 		ck.Add(3 * time.Minute)
-		got = check(t, l, "k", 20, time.Hour)
+		got = Check(t, l, "k", 20, time.Hour)
 		want(t, "3 minutes later", got, ratelimit.Result{
 			Allowed: true, Limit: 20, Reset: start.Add(time.Hour + 3*time.Minute),
 		})
 		// Lowered half an hour later: 30 minutes still spent, plus 12 for
 		// this request, of an hour of 5.
 		ck.Add(30 * time.Minute)
-		got = check(t, l, "k", 5, time.Hour)
+		got = Check(t, l, "k", 5, time.Hour)
 		want(t, "lowered to 5 half an hour later", got, ratelimit.Result{
 			Allowed: true, Limit: 5, Remaining: 1, Reset: ck.Now().Add(42 * time.Minute),
 		})
 	})
 
 	t.Run("InvalidLimit", func(t *testing.T) {
-		l := newLimiter(t, newClock().Now)
+		l := newLimiter(t, NewClock().Now)
 		for _, c := range []struct {
 			limit  int
 			window time.Duration
@@ -150,7 +157,7 @@ func testLimiter(t *testing.T, newLimiter func(t *testing.T, now func() time.Tim
 
 	t.Run("Concurrent", func(t *testing.T) {
 		// Racing requests never spend more than the budget, nor less.
-		l := newLimiter(t, newClock().Now)
+		l := newLimiter(t, NewClock().Now)
 		const workers, each, limit = 8, 50, 137
 		var allowed atomic.Int64
 		var wg sync.WaitGroup
@@ -182,39 +189,44 @@ func testLimiter(t *testing.T, newLimiter func(t *testing.T, now func() time.Tim
 	})
 }
 
-func TestMemory(t *testing.T) {
-	testLimiter(t, func(t *testing.T, now func() time.Time) limiter {
-		return ratelimit.NewMemory(ratelimit.MemoryOptions{Now: now})
-	})
+// Keys are n keys for benchmarks to spread their checks over, made
+// before the timer starts.
+func Keys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "token:tok_" + strconv.Itoa(i)
+	}
+	return keys
 }
 
-// A check of a key already held allocates nothing.
-func TestMemoryAllocations(t *testing.T) {
-	m := ratelimit.NewMemory(ratelimit.MemoryOptions{})
+// Bench checks keys in turn with a budget that never runs out, so
+// every check does the whole work of an allowed request.
+func Bench(b *testing.B, l Limiter, keys []string, parallel bool) {
 	ctx := context.Background()
-	key := "token:tok_0123456789abcdef"
-	if _, err := m.Allow(ctx, key, 1000, time.Hour); err != nil {
-		t.Fatal(err)
+	for _, k := range keys {
+		if _, err := l.Allow(ctx, k, 1<<30, time.Hour); err != nil {
+			b.Fatal(err)
+		}
 	}
-	allocs := testing.AllocsPerRun(1000, func() {
-		if _, err := m.Allow(ctx, key, 1<<30, time.Hour); err != nil {
-			t.Fatal(err)
+	b.ReportAllocs()
+	b.ResetTimer()
+	if !parallel {
+		for i := 0; b.Loop(); i++ {
+			if _, err := l.Allow(ctx, keys[i%len(keys)], 1<<30, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return
+	}
+	var next atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1) * 7919)
+		for pb.Next() {
+			if _, err := l.Allow(ctx, keys[i%len(keys)], 1<<30, time.Hour); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
 		}
 	})
-	if allocs != 0 {
-		t.Fatalf("got %v allocations per check, want 0", allocs)
-	}
-}
-
-// Memory holds at most MaxKeys keys, however many clients it sees.
-func TestMemoryBounded(t *testing.T) {
-	ck := newClock()
-	m := ratelimit.NewMemory(ratelimit.MemoryOptions{Now: ck.Now, MaxKeys: 1024})
-	for i := 0; i < 50_000; i++ {
-		// None of them idle: each key has spent some of its budget.
-		check(t, m, fmt.Sprintf("ip:10.%d.%d.%d", i>>16, i>>8&255, i&255), 100, time.Hour)
-	}
-	if got := m.Len(); got > 1024 || got < 1024-64 {
-		t.Fatalf("got %d keys held, want at most 1024 and near it", got)
-	}
 }
