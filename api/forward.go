@@ -11,6 +11,7 @@ import (
 	"github.com/keyward/keyward/config"
 	"github.com/keyward/keyward/internal/credential"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/verify"
 )
 
 // Headers of the original request that a proxy passes to GET /v1/auth:
@@ -39,10 +40,10 @@ const (
 // codeHeaders are header values shared by the refusals of GET /v1/auth;
 // nothing changes them after they are set.
 var (
-	codeHeaders = func() map[service.VerifyCode][]string {
-		m := map[service.VerifyCode][]string{}
-		for _, c := range service.VerifyCodes {
-			m[c] = []string{string(c)}
+	codeHeaders = func() map[verify.Code][]string {
+		m := map[verify.Code][]string{}
+		for _, c := range verify.Codes {
+			m[c] = []string{c.String()}
 		}
 		return m
 	}()
@@ -75,23 +76,23 @@ func identityIndexes(names []string) []int {
 // verdict's code in X-Keyward-Code.
 func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	v, code, err := s.admit(w, r)
+	v, code, coded, err := s.admit(w, r)
 	// The original request counts against its token's budget when the
 	// token is accepted, against the client address otherwise.
 	if err == nil {
 		id, _ := v.Identity()
 		if lerr := s.countToken(w.Header(), r, id.TokenID, id.RateLimit); lerr != nil {
-			v.RateLimit(lerr.Error())
+			v.RateLimit(keyward.ErrorDetail(lerr))
 			code, err = v.Code, lerr
 		}
 	} else if lerr := s.countAddress(w.Header(), r); lerr != nil {
 		err = lerr
 	}
-	if code != "" {
-		s.metrics.Verification("auth", string(code), time.Since(start))
+	if coded {
+		s.metrics.Verification("auth", code.String(), time.Since(start))
 	}
 	if err != nil {
-		if code != "" {
+		if coded {
 			w.Header()[HeaderCode] = codeHeaders[code]
 		}
 		s.error(w, r, err)
@@ -113,13 +114,13 @@ func (s *server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 
 // admit reaches the verdict on the original request and returns it with
 // its code, and the error that refuses the request. A request refused
-// before its token is looked at has the code NOT_FOUND (no usable
-// credential) or FORBIDDEN (no route rule admits it); a malformed request
-// has none.
-func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict, service.VerifyCode, error) {
+// before its token is looked at has the code NotFound (no usable
+// credential) or RouteNotAdmitted; a malformed request has none (coded
+// is false).
+func (s *server) admit(w http.ResponseWriter, r *http.Request) (v service.Verdict, code verify.Code, coded bool, err error) {
 	var none service.Verdict
 	if err := refuseTokenInURL(r); err != nil {
-		return none, "", err
+		return none, 0, false, err
 	}
 	method, uri := firstHeader(r.Header, originalMethodHeaders), firstHeader(r.Header, originalURIHeaders)
 	// The original URI is split once, for the query and the route policy.
@@ -128,10 +129,10 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict,
 		var query string
 		var err error
 		if clean, query, err = config.SplitTarget(uri); err != nil {
-			return none, "", keyward.Errorf(keyward.EINVALID, "the original request's URI is not a URI")
+			return none, 0, false, keyward.Errorf(keyward.EINVALID, "the original request's URI is not a URI")
 		}
 		if name, ok := credential.TokenInQuery(query); ok {
-			return none, "", credential.ErrTokenInURL(name)
+			return none, 0, false, credential.ErrTokenInURL(name)
 		}
 	}
 	raw, err := credential.FromHeader(r.Header)
@@ -139,12 +140,12 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict,
 		w.Header().Set("WWW-Authenticate", challengeMissing)
 	}
 	if err != nil {
-		return none, service.VerifyNotFound, err
+		return none, verify.NotFound, true, err
 	}
 	var need service.Need
 	if s.policy != nil {
 		if method == "" || uri == "" {
-			return none, "", &keyward.Error{
+			return none, 0, false, &keyward.Error{
 				Code:    keyward.EINVALID,
 				Message: "the original request's method and URI are missing",
 				Detail:  "a route policy is configured: send X-Original-Method and X-Original-URI (nginx), or X-Forwarded-Method and X-Forwarded-Uri (Caddy, Traefik)",
@@ -153,15 +154,15 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (service.Verdict,
 		method = strings.ToUpper(method)
 		rule, ok := s.policy.MatchPath(method, clean)
 		if !ok {
-			return none, service.VerifyForbidden, keyward.Errorf(keyward.EFORBIDDEN, "no route rule admits %s %s", method, s.redactPath(clean))
+			return none, verify.RouteNotAdmitted, true, verify.RouteNotAdmitted.Err(method + " " + s.redactPath(clean))
 		}
 		need = service.Need{Permission: rule.Permission, Kinds: rule.Kinds}
 	}
-	v, err := s.svc.Judge(r.Context(), raw, s.ip.Addr(r), r.UserAgent(), need)
+	v, err = s.svc.Judge(r.Context(), raw, s.ip.Addr(r), r.UserAgent(), need)
 	if err != nil {
-		return none, "", fmt.Errorf("forward auth: %w", err)
+		return none, 0, false, fmt.Errorf("forward auth: %w", err)
 	}
-	return v, v.Code, v.Err()
+	return v, v.Code, true, v.Err()
 }
 
 // firstHeader returns the first of the headers names (canonical already)

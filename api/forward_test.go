@@ -165,8 +165,8 @@ func TestAuthRoutePolicy(t *testing.T) {
 		}
 	}
 	b := e.auth(e.owner, "GET", "/").wantError(t, 403, "forbidden")
-	if b.Message != "no route rule admits GET /" {
-		t.Errorf("no rule: got message %q", b.Message)
+	if b.Message != "no route rule admits this request" || b.Detail != "GET /" {
+		t.Errorf("no rule: got message %q, detail %q", b.Message, b.Detail)
 	}
 
 	// Caddy and Traefik send X-Forwarded-Method and X-Forwarded-Uri.

@@ -30,7 +30,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request, c *service.Calle
 		return err
 	}
 	s.limitVerdict(r, &v)
-	s.metrics.Verification("verify", string(v.Code), time.Since(start))
+	s.metrics.Verification("verify", v.Code.String(), time.Since(start))
 	s.writeJSON(w, r, http.StatusOK, verificationOut(&v))
 	return nil
 }
@@ -75,7 +75,7 @@ func verifyRequestIn(in client.VerifyRequest) (service.VerifyRequest, error) {
 
 // verificationOut is a verdict as the API shows it: never the secret.
 func verificationOut(v *service.Verdict) client.Verification {
-	out := client.Verification{Valid: v.Valid(), Code: string(v.Code), Message: v.Message, Permissions: []string{}}
+	out := client.Verification{Valid: v.Valid(), Code: v.Code.String(), Message: v.Message, Permissions: []string{}}
 	// An active token's caller carries its record: one copy, not two.
 	var t *keyward.Token
 	if c := v.Caller(); c != nil {

@@ -21,10 +21,10 @@ import (
 // when ip is outside its allowlist.
 func (s *Service) Authenticate(ctx context.Context, raw string, ip netip.Addr, userAgent string) (*Caller, error) {
 	v, err := s.Verdict(ctx, raw, ip, userAgent)
-	if err != nil {
+	if err != nil && v.Code != verify.Malformed {
 		return nil, err
 	}
-	if err := verdictError(&v); err != nil {
+	if err := v.Code.Err(v.Reason); err != nil {
 		return nil, err
 	}
 	return callerOf(&v, ip, userAgent), nil
@@ -49,8 +49,8 @@ func callerOf(v *verify.Verdict, ip netip.Addr, userAgent string) *Caller {
 // valid, and if not why. It does what a verdict calls for: a rotated-out
 // token used after its overlap revokes its whole family (Code Reused), and
 // the use of a valid token is gathered in memory. The error is set for a
-// malformed string (EUNAUTHORIZED, saying what is wrong) and a storage
-// failure.
+// malformed string (EUNAUTHORIZED, saying what is wrong, as the verdict's
+// Reason does) and a storage failure.
 func (s *Service) Verdict(ctx context.Context, raw string, ip netip.Addr, userAgent string) (verify.Verdict, error) {
 	now := s.Now()
 	v, err := s.cache.Verify(ctx, raw, ip, now)
@@ -67,28 +67,6 @@ func (s *Service) Verdict(ctx context.Context, raw string, ip netip.Addr, userAg
 		s.usage.record(v.TokenID(), v.OrgID(), v.UserID(), v.NeverUsed(), now, ip)
 	}
 	return v, nil
-}
-
-// verdictError is the error Authenticate answers for a verdict; nil for a
-// valid token.
-func verdictError(v *verify.Verdict) error {
-	switch v.Code {
-	case verify.Valid:
-		return nil
-	case verify.Revoked:
-		return keyward.Errorf(keyward.EUNAUTHORIZED, "token has been revoked")
-	case verify.Expired:
-		return keyward.Errorf(keyward.EUNAUTHORIZED, "token has expired")
-	case verify.Reused:
-		return keyward.Errorf(keyward.EUNAUTHORIZED, "token was rotated out; reuse detected, every token of its family is revoked")
-	case verify.Blocked:
-		return &keyward.Error{Code: keyward.EFORBIDDEN, Message: "token is blocked", Detail: v.Reason}
-	case verify.NotMember:
-		return keyward.Errorf(keyward.EUNAUTHORIZED, "token owner is no longer a member")
-	case verify.IPNotAllowed:
-		return keyward.Errorf(keyward.EIPNOTALLOWED, "token may not be used from this address")
-	}
-	return keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")
 }
 
 // deriveStatus sets t.State and t.BlockedReason from t, its owner's

@@ -11,40 +11,6 @@ import (
 	"github.com/keyward/keyward/verify"
 )
 
-// VerifyCode is the result of verifying a presented token.
-type VerifyCode string
-
-// The verification results.
-const (
-	// VerifyValid: the token is active and may do what was asked.
-	VerifyValid VerifyCode = "VALID"
-	// VerifyNotFound: no such token, a malformed one, or one of another org.
-	VerifyNotFound VerifyCode = "NOT_FOUND"
-	// VerifyExpired: the token has expired.
-	VerifyExpired VerifyCode = "EXPIRED"
-	// VerifyRevoked: the token has been revoked.
-	VerifyRevoked VerifyCode = "REVOKED"
-	// VerifyBlocked: the owner is suspended or the token breaks org policy.
-	VerifyBlocked VerifyCode = "BLOCKED"
-	// VerifyForbidden: the token is genuine but may not act here: its kind
-	// is not admitted, the entity is outside its scopes, or its owner is no
-	// longer a member.
-	VerifyForbidden VerifyCode = "FORBIDDEN"
-	// VerifyInsufficientPermissions: the token lacks the permission asked.
-	VerifyInsufficientPermissions VerifyCode = "INSUFFICIENT_PERMISSIONS"
-	// VerifyRateLimited: the token has used up its rate limit.
-	VerifyRateLimited VerifyCode = "RATE_LIMITED"
-	// VerifyIPNotAllowed: the client address is outside the token's
-	// allowlist.
-	VerifyIPNotAllowed VerifyCode = "IP_NOT_ALLOWED"
-)
-
-// VerifyCodes lists every verification result.
-var VerifyCodes = []VerifyCode{
-	VerifyValid, VerifyNotFound, VerifyExpired, VerifyRevoked, VerifyBlocked,
-	VerifyForbidden, VerifyInsufficientPermissions, VerifyRateLimited, VerifyIPNotAllowed,
-}
-
 // Entity is an operation on an entity that a verification asks about; a
 // token with scopes may do it only if one of its scopes allows it.
 type Entity struct {
@@ -72,32 +38,32 @@ type Need struct {
 // demand, and Identity reads it without allocating, for the answer given
 // before every request of a guarded product.
 type Verdict struct {
-	Code VerifyCode
-	// Message says why, for people; it never holds the token.
+	// Code is the outcome; Code.Outcome says what every front end
+	// answers for it.
+	Code verify.Code
+	// Message says why, for people: the table's message and the detail;
+	// it never holds the token.
 	Message string
 
 	cv verify.Verdict
-	// found: the token exists (in the pinned org); active: it acts as a
-	// caller (VALID, INSUFFICIENT_PERMISSIONS, RATE_LIMITED, and
-	// FORBIDDEN for kind or scope).
+	// detail is what the table's message leaves out (which permission,
+	// why blocked); found: the token exists (in the pinned org); active:
+	// it acts as a caller (Valid, and the refusals of what was asked of
+	// an active token).
+	detail        string
 	found, active bool
 	ip            netip.Addr
 	userAgent     string
-	err           error
 }
 
 // Valid reports whether the token passed.
-func (v *Verdict) Valid() bool { return v.Code == VerifyValid }
+func (v *Verdict) Valid() bool { return v.Code == verify.Valid }
 
-// Err returns the error that refuses the request, nil when valid:
-// EUNAUTHORIZED for a token that is not accepted at all, EFORBIDDEN,
-// EIPNOTALLOWED or ERATELIMITED for one that may not do this.
-func (v *Verdict) Err() error {
-	if v.Valid() {
-		return nil
-	}
-	return v.err
-}
+// Err returns the error that refuses the request, nil when valid: the
+// code's error of the one table (EUNAUTHORIZED for a token that is not
+// accepted at all, EFORBIDDEN, EIPNOTALLOWED or ERATELIMITED for one that
+// may not do this), with the detail.
+func (v *Verdict) Err() error { return v.Code.Err(v.detail) }
 
 // Caller returns who the token acts as, nil when it is not active. It
 // allocates a fresh Caller with a fresh copy of the token's record.
@@ -163,60 +129,50 @@ func (v *Verdict) Identity() (id Identity, ok bool) {
 // Refusals are verdicts; the error is only for a failure to reach one.
 func (s *Service) Judge(ctx context.Context, raw string, ip netip.Addr, userAgent string, need Need) (Verdict, error) {
 	cv, err := s.Verdict(ctx, raw, ip, userAgent)
-	if err != nil {
-		if code := keyward.ErrorCode(err); code == keyward.EINTERNAL || code == keyward.EUNAVAILABLE {
-			return Verdict{}, err
-		}
-		// A string that is not a token of this installation.
-		return Verdict{Code: VerifyNotFound, Message: keyward.ErrorMessage(err), err: err}, nil
+	if err != nil && cv.Code != verify.Malformed {
+		return Verdict{}, err
 	}
-	if !cv.Found() || (need.OrgID != "" && cv.OrgID() != need.OrgID) {
+	switch {
+	case cv.Code == verify.Malformed:
+		return refusal(verify.Malformed, cv.Reason), nil
+	case !cv.Found() || (need.OrgID != "" && cv.OrgID() != need.OrgID):
 		// Unknown, or another org's: the same answer, whatever its state.
-		return Verdict{Code: VerifyNotFound, Message: "invalid token", err: errInvalidToken}, nil
+		return refusal(verify.NotFound, ""), nil
 	}
-	v := Verdict{cv: cv, found: true, ip: ip, userAgent: userAgent}
-	if err := verdictError(&cv); err != nil {
-		v.Message, v.err = keyward.ErrorMessage(err), err
-		switch cv.Code {
-		case verify.Revoked:
-			v.Code = VerifyRevoked
-		case verify.Expired, verify.Reused:
-			v.Code = VerifyExpired
-		case verify.Blocked:
-			v.Code = VerifyBlocked
-		case verify.IPNotAllowed:
-			v.Code = VerifyIPNotAllowed
-		default:
-			// Active, yet refused: its owner is no longer a member.
-			v.Code = VerifyForbidden
-		}
+	v := Verdict{Code: cv.Code, cv: cv, found: true, ip: ip, userAgent: userAgent}
+	if cv.Code != verify.Valid {
+		v.detail = cv.Reason
+		v.Message = cv.Code.Message(v.detail)
 		return v, nil
 	}
 	v.active = true
 	switch {
 	case len(need.Kinds) > 0 && !slices.Contains(need.Kinds, cv.Kind):
-		v.refuse(VerifyForbidden, keyward.EFORBIDDEN, fmt.Sprintf("%s tokens are not admitted here", cv.Kind))
+		v.refuse(verify.KindNotAdmitted, string(cv.Kind))
 	case need.Permission != "" && !cv.Permissions.Has(need.Permission):
-		v.refuse(VerifyInsufficientPermissions, keyward.EFORBIDDEN, "missing permission "+need.Permission)
+		v.refuse(verify.MissingPermission, need.Permission)
 	case need.Entity != nil && !cv.ScopeAllows(need.Entity.Type, need.Entity.ID, need.Entity.Operation):
-		v.refuse(VerifyForbidden, keyward.EFORBIDDEN, fmt.Sprintf("the token's scopes do not allow %s on %s %s", need.Entity.Operation, need.Entity.Type, need.Entity.ID))
+		v.refuse(verify.OutOfScope, fmt.Sprintf("%s on %s %s", need.Entity.Operation, need.Entity.Type, need.Entity.ID))
 	default:
-		v.Code, v.Message = VerifyValid, "valid"
+		v.Message = verify.Valid.Message("")
 	}
 	return v, nil
 }
 
-// errInvalidToken is the refusal of a string that is no token here.
-var errInvalidToken = keyward.Errorf(keyward.EUNAUTHORIZED, "invalid token")
-
-// RateLimit turns the verdict into RATE_LIMITED: the token has spent its
-// budget. The rate limits are counted by the caller of Judge or Verify.
-func (v *Verdict) RateLimit(msg string) {
-	v.refuse(VerifyRateLimited, keyward.ERATELIMITED, msg)
+// refusal is the verdict on a string that names no token here.
+func refusal(code verify.Code, detail string) Verdict {
+	return Verdict{Code: code, Message: code.Message(detail), detail: detail}
 }
 
-func (v *Verdict) refuse(code VerifyCode, errCode, msg string) {
-	v.Code, v.Message, v.err = code, msg, &keyward.Error{Code: errCode, Message: msg}
+// RateLimit turns the verdict into RateLimited, with detail: the token
+// has spent its budget. The rate limits are counted by the caller of
+// Judge or Verify.
+func (v *Verdict) RateLimit(detail string) {
+	v.refuse(verify.RateLimited, detail)
+}
+
+func (v *Verdict) refuse(code verify.Code, detail string) {
+	v.Code, v.detail, v.Message = code, detail, code.Message(detail)
 }
 
 // VerifyRequest is what a resource server asks of /v1/verify.

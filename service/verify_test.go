@@ -8,6 +8,7 @@ import (
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/verify"
 )
 
 // Judge reaches every verdict it can on both backends, and Verify pins it
@@ -16,13 +17,13 @@ func TestJudgeAndVerify(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		owner := e.auth(e.boot.Secret)
 		ip := netip.MustParseAddr("192.0.2.1")
-		judge := func(what, secret string, need service.Need, want service.VerifyCode) service.Verdict {
+		judge := func(what, secret string, need service.Need, want verify.Code) service.Verdict {
 			t.Helper()
 			v, err := e.svc.Judge(e.ctx, secret, ip, "test", need)
 			if err != nil {
 				t.Fatalf("%s: Judge: %v", what, err)
 			}
-			if v.Code != want || v.Valid() != (want == service.VerifyValid) || (v.Err() == nil) != v.Valid() {
+			if v.Code != want || v.Valid() != (want == verify.Valid) || (v.Err() == nil) != v.Valid() {
 				t.Errorf("%s: got %s (err %v), want %s", what, v.Code, v.Err(), want)
 			}
 			return v
@@ -36,7 +37,7 @@ func TestJudgeAndVerify(t *testing.T) {
 			return secret
 		}
 		pat := mint(service.Personal, service.TokenRequest{Name: "p", Scopes: []service.ScopeRequest{{EntityType: "monitor", EntityID: "m1", Operations: []string{"read"}}}})
-		v := judge("valid", pat, service.Need{Permission: "monitors:write"}, service.VerifyValid)
+		v := judge("valid", pat, service.Need{Permission: "monitors:write"}, verify.Valid)
 		c := v.Caller()
 		if c == nil || c.Role != keyward.RoleOwner || v.Token() == nil || c.Token.ID != v.Token().ID {
 			t.Fatalf("valid: got caller %+v", c)
@@ -49,18 +50,18 @@ func TestJudgeAndVerify(t *testing.T) {
 		if id, ok := v.Identity(); !ok || id != wantID || !strings.Contains(id.Permissions, "monitors:write,") {
 			t.Errorf("valid: got identity %+v (%v), want %+v", id, ok, wantID)
 		}
-		judge("kind not admitted", pat, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}}, service.VerifyForbidden)
-		judge("outside scopes", pat, service.Need{Entity: &service.Entity{Type: "monitor", ID: "m2", Operation: "read"}}, service.VerifyForbidden)
-		judge("inside scopes", pat, service.Need{Entity: &service.Entity{Type: "monitor", ID: "m1", Operation: "read"}}, service.VerifyValid)
-		judge("malformed", "kw_pat_nope", service.Need{}, service.VerifyNotFound)
+		judge("kind not admitted", pat, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}}, verify.KindNotAdmitted)
+		judge("outside scopes", pat, service.Need{Entity: &service.Entity{Type: "monitor", ID: "m2", Operation: "read"}}, verify.OutOfScope)
+		judge("inside scopes", pat, service.Need{Entity: &service.Entity{Type: "monitor", ID: "m1", Operation: "read"}}, verify.Valid)
+		judge("malformed", "kw_pat_nope", service.Need{}, verify.Malformed)
 		agent := mint(service.OrgKeys, service.TokenRequest{Kind: keyward.KindAgent, Name: "a", AgentID: "a1"})
-		judge("agent lacks product permissions", agent, service.Need{Permission: "monitors:read"}, service.VerifyInsufficientPermissions)
-		v = judge("agent admitted", agent, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}, Permission: "agent:heartbeat"}, service.VerifyValid)
+		judge("agent lacks product permissions", agent, service.Need{Permission: "monitors:read"}, verify.MissingPermission)
+		v = judge("agent admitted", agent, service.Need{Kinds: []keyward.Kind{keyward.KindAgent}, Permission: "agent:heartbeat"}, verify.Valid)
 		if id, ok := v.Identity(); !ok || id.AgentID != "a1" || id.Kind != keyward.KindAgent || id.UserID != "" || id.Role != "" || id.Permissions == "" {
 			t.Errorf("agent: got identity %+v (%v)", id, ok)
 		}
 		fenced := mint(service.Personal, service.TokenRequest{Name: "f", AllowedCIDRs: []string{"10.0.0.0/8"}})
-		judge("outside the allowlist", fenced, service.Need{}, service.VerifyIPNotAllowed)
+		judge("outside the allowlist", fenced, service.Need{}, verify.IPNotAllowed)
 
 		tok, secret, err := e.svc.CreateToken(e.ctx, owner, service.Personal, service.TokenRequest{Name: "r"})
 		if err != nil {
@@ -69,7 +70,7 @@ func TestJudgeAndVerify(t *testing.T) {
 		if _, err := e.svc.RevokeToken(e.ctx, owner, service.Personal, tok.ID, "test"); err != nil {
 			t.Fatal(err)
 		}
-		v = judge("revoked", secret, service.Need{}, service.VerifyRevoked)
+		v = judge("revoked", secret, service.Need{}, verify.Revoked)
 		if code(v.Err()) != keyward.EUNAUTHORIZED || v.Token() == nil || v.Token().ID != tok.ID || v.Caller() != nil {
 			t.Errorf("revoked: got error %v, token %v, caller %v", v.Err(), v.Token(), v.Caller())
 		}
@@ -80,7 +81,7 @@ func TestJudgeAndVerify(t *testing.T) {
 		if _, err := e.svc.SuspendMember(e.ctx, owner, "kim@example.com", true); err != nil {
 			t.Fatal(err)
 		}
-		if v := judge("suspended", member, service.Need{}, service.VerifyBlocked); code(v.Err()) != keyward.EFORBIDDEN {
+		if v := judge("suspended", member, service.Need{}, verify.Blocked); code(v.Err()) != keyward.EFORBIDDEN {
 			t.Errorf("suspended: got error %v, want forbidden", v.Err())
 		}
 		short := mint(service.Personal, service.TokenRequest{Name: "s", ExpiresIn: "1h"})
@@ -100,10 +101,10 @@ func TestJudgeAndVerify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, err := e.svc.Verify(e.ctx, key, service.VerifyRequest{Token: foreign, IP: ip}); err != nil || v.Code != service.VerifyNotFound || v.Token() != nil || v.Caller() != nil {
+		if v, err := e.svc.Verify(e.ctx, key, service.VerifyRequest{Token: foreign, IP: ip}); err != nil || v.Code != verify.NotFound || v.Token() != nil || v.Caller() != nil {
 			t.Errorf("another org's token: got %s, %v; want NOT_FOUND without the token", v.Code, err)
 		}
 		e.clock.Add(2 * time.Hour)
-		judge("expired", short, service.Need{}, service.VerifyExpired)
+		judge("expired", short, service.Need{}, verify.Expired)
 	})
 }

@@ -133,7 +133,7 @@ func New(format *keyward.TokenFormat, perms *keyward.PermissionModel, loader Loa
 func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.Time) (Verdict, error) {
 	if len(raw) > maxTokenLen {
 		_, err := c.format.Parse(raw)
-		return Verdict{Code: Malformed}, err
+		return Verdict{Code: Malformed, Reason: keyward.ErrorMessage(err)}, err
 	}
 	v := Verdict{Hash: keyward.HashToken(raw)}
 	us := now.UnixMicro()
@@ -162,7 +162,7 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	v.e, v.h, v.found = entry{}, held{}, false
 	kind, err := c.format.Parse(raw)
 	if err != nil {
-		return Verdict{Code: Malformed}, err
+		return Verdict{Code: Malformed, Reason: keyward.ErrorMessage(err)}, err
 	}
 	v.Kind = kind
 	sh.misses.Add(1)

@@ -7,56 +7,6 @@ import (
 	"github.com/keyward/keyward"
 )
 
-// Code is the outcome of a verification.
-type Code uint8
-
-// The outcomes of a verification, in the order they are checked.
-const (
-	// Valid: the token may be used.
-	Valid Code = iota
-	// Malformed: the string is not a keyward token of this installation
-	// (prefix, length, alphabet or checksum); nothing was looked up.
-	Malformed
-	// NotFound: no token hashes to the string.
-	NotFound
-	// Revoked: the token was revoked.
-	Revoked
-	// Expired: the token's validity ended.
-	Expired
-	// Reused: a token rotated out is used after its overlap; the caller
-	// should revoke its whole family (see Verdict.Token).
-	Reused
-	// Blocked: the owner is suspended in the org, or the token breaks the
-	// org's policy (Verdict.Reason says which). It lasts while that does.
-	Blocked
-	// NotMember: the owner of a personal token is no longer a member of
-	// its org.
-	NotMember
-	// IPNotAllowed: the token may not be used from the address given.
-	IPNotAllowed
-)
-
-// String returns the code as /v1/verify names it (VALID, NOT_FOUND,
-// REVOKED, EXPIRED, BLOCKED, IP_NOT_ALLOWED). A malformed string is
-// NOT_FOUND, a reused one EXPIRED and a former member's token REVOKED.
-func (c Code) String() string {
-	switch c {
-	case Valid:
-		return "VALID"
-	case Malformed, NotFound:
-		return "NOT_FOUND"
-	case Revoked, NotMember:
-		return "REVOKED"
-	case Expired, Reused:
-		return "EXPIRED"
-	case Blocked:
-		return "BLOCKED"
-	case IPNotAllowed:
-		return "IP_NOT_ALLOWED"
-	}
-	return "UNKNOWN"
-}
-
 // Verdict is what the cache says of one presented token. It is a value:
 // building one allocates nothing. Its accessors read the cached entry,
 // which is immutable; Token, User and Org return records the caller must
@@ -64,7 +14,8 @@ func (c Code) String() string {
 type Verdict struct {
 	// Code is the outcome.
 	Code Code
-	// Reason says why a token is blocked; "" otherwise.
+	// Reason says why a token is blocked, or what is wrong with a
+	// malformed string; "" otherwise. It is the detail of the refusal.
 	Reason string
 	// Hash is the presented string's SHA-256 (zero when Malformed).
 	Hash keyward.Hash
