@@ -24,5 +24,5 @@ func TestCaddyForwardAuth(t *testing.T) {
 		"KEYWARD_AUTH":     hostPort(t, e.srv.URL),
 		"KEYWARD_UPSTREAM": hostPort(t, up.URL),
 	})
-	testProxy(t, e, up, base)
+	testProxy(t, e, up, base, proxyQuirks{})
 }
