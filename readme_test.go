@@ -74,7 +74,7 @@ func TestReadmeProxies(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(data)
-	for _, f := range []string{"docs/proxies/Caddyfile", "docs/proxies/traefik.yml"} {
+	for _, f := range []string{"docs/proxies/nginx.conf", "docs/proxies/Caddyfile", "docs/proxies/traefik.yml"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Errorf("%v", err)
 		}
@@ -82,7 +82,7 @@ func TestReadmeProxies(t *testing.T) {
 			t.Errorf("the README does not link %s", f)
 		}
 	}
-	for _, inline := range []string{"copy_headers X-Keyward", "forwardAuth.address", "forward_auth 127"} {
+	for _, inline := range []string{"auth_request_set", "copy_headers X-Keyward", "forwardAuth.address", "forward_auth 127"} {
 		if strings.Contains(readme, inline) {
 			t.Errorf("the README holds an inline proxy configuration (%q); point to docs/proxies instead", inline)
 		}

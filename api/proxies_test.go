@@ -125,6 +125,22 @@ type proxyQuirks struct {
 	// Traefik does, and has no way to strip them by pattern); they are
 	// not forged then.
 	underscoresPass bool
+	// madeUpNamesPass: the proxy strips only the X-Keyward-* names it is
+	// told, not a pattern (nginx); a made-up name is not forged then.
+	madeUpNamesPass bool
+	// tokenInURL is the status the proxy answers for keyward's 400 to a
+	// token in the query string (nginx: 500, with its own body); 0 for
+	// 400 with keyward's body.
+	tokenInURL int
+	// appendsForwardedFor: the proxy appends its client's address to the
+	// X-Forwarded-For the client sent (nginx) instead of replacing it.
+	// Here the client, on loopback, is itself a trusted proxy to
+	// keyward, so the address it claims is believed.
+	appendsForwardedFor bool
+	// ownRefusals: the proxy answers a refusal with its own body and
+	// without keyward's headers (nginx's auth_request), with keyward's
+	// status.
+	ownRefusals bool
 }
 
 // testProxy runs the checks shared by the proxies' tests against the
@@ -173,7 +189,11 @@ func testProxy(t *testing.T, e *env, up *echoUpstream, base string, quirks proxy
 		{"PAT", e.owner, "GET", "/monitors/1"},
 		{"agent", agent, "POST", "/v1/agent/heartbeat"},
 	} {
-		for _, name := range forgeable {
+		names := forgeable
+		if quirks.madeUpNamesPass {
+			names = forgeable[:len(forgeable)-1]
+		}
+		for _, name := range names {
 			spellings := []string{name, mixedCase(name)}
 			if !quirks.underscoresPass {
 				spellings = append(spellings, strings.ReplaceAll(name, "-", "_"))
@@ -193,7 +213,7 @@ func testProxy(t *testing.T, e *env, up *echoUpstream, base string, quirks proxy
 		}
 		// All of them at once.
 		var all []header
-		for _, name := range forgeable {
+		for _, name := range names {
 			all = append(all, header{name, "forged"}, header{mixedCase(name), "forged"})
 		}
 		p := get(tok.method, tok.path, tok.token, all...)
@@ -233,13 +253,21 @@ func testProxy(t *testing.T, e *env, up *echoUpstream, base string, quirks proxy
 		{"allowlist, client claims an address inside", "GET", "/monitors/1", fenced, []header{{"X-Forwarded-For", "203.0.113.5"}}, 403, "ip_not_allowed", "IP_NOT_ALLOWED"},
 		{"token in the query string", "GET", "/monitors/1?access_token=" + viewer, viewer, nil, 400, "token_in_url", ""},
 	}
+	for i, tt := range tests {
+		switch {
+		case tt.name == "token in the query string" && quirks.tokenInURL != 0:
+			tests[i].status, tests[i].code = quirks.tokenInURL, ""
+		case strings.HasPrefix(tt.name, "allowlist") && quirks.appendsForwardedFor:
+			tests[i].status = 200
+		}
+	}
 	for _, tt := range tests {
 		p := get(tt.method, tt.path, tt.token, tt.headers...)
 		if p.status != tt.status {
 			t.Errorf("%s: got %d, want %d: %s", tt.name, p.status, tt.status, p.body)
 			continue
 		}
-		if tt.status == 200 {
+		if tt.status == 200 || tt.code == "" || quirks.ownRefusals {
 			continue
 		}
 		var body client.ErrorBody
