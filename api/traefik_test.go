@@ -53,6 +53,7 @@ func TestTraefikConfig(t *testing.T) {
 				} `yaml:"headers"`
 				ForwardAuth *struct {
 					Address                  string `yaml:"address"`
+					TrustForwardHeader       *bool  `yaml:"trustForwardHeader"`
 					AuthResponseHeadersRegex string `yaml:"authResponseHeadersRegex"`
 				} `yaml:"forwardAuth"`
 			} `yaml:"middlewares"`
@@ -83,6 +84,9 @@ func TestTraefikConfig(t *testing.T) {
 	}
 	if auth.ForwardAuth.AuthResponseHeadersRegex != "^X-Keyward-" {
 		t.Errorf("authResponseHeadersRegex is %q, want ^X-Keyward-", auth.ForwardAuth.AuthResponseHeadersRegex)
+	}
+	if tf := auth.ForwardAuth.TrustForwardHeader; tf == nil || *tf {
+		t.Errorf("forwardAuth's trustForwardHeader is not false: a client could name its own address and URI")
 	}
 	if a := auth.ForwardAuth.Address; !strings.Contains(a, `env "KEYWARD_AUTH_URL"`) || !strings.Contains(a, "/v1/auth") {
 		t.Errorf("forwardAuth's address is %q, want KEYWARD_AUTH_URL defaulting to keyward's /v1/auth", a)
