@@ -248,6 +248,15 @@ func testProxy(t *testing.T, e *env, up *echoUpstream, base string, quirks proxy
 		{"agent elsewhere", "GET", "/monitors/1", agent, nil, 403, "forbidden", "FORBIDDEN"},
 		{"agent through ..", "GET", "/v1/agent/%2e%2e/%2e%2e/monitors/1", agent, nil, 403, "forbidden", "FORBIDDEN"},
 		{"PAT on the agent route", "POST", "/v1/agent/heartbeat", e.owner, nil, 403, "forbidden", "FORBIDDEN"},
+		// The client cannot tell keyward that it asked for another
+		// route: the proxy's own account of the original request counts.
+		{"agent elsewhere, claiming the agent route", "GET", "/monitors/1", agent, []header{
+			{"X-Original-Method", "POST"}, {"X-Original-URI", "/v1/agent/heartbeat"},
+			{"X-Forwarded-Method", "POST"}, {"X-Forwarded-Uri", "/v1/agent/heartbeat"},
+		}, 403, "forbidden", "FORBIDDEN"},
+		{"viewer writing, claiming to read", "POST", "/monitors/1", viewer, []header{
+			{"X-Original-Method", "GET"}, {"X-Forwarded-Method", "GET"},
+		}, 403, "forbidden", "INSUFFICIENT_PERMISSIONS"},
 		// The proxy sets X-Forwarded-For itself: a client cannot claim an
 		// address inside a token's allowlist.
 		{"allowlist, client claims an address inside", "GET", "/monitors/1", fenced, []header{{"X-Forwarded-For", "203.0.113.5"}}, 403, "ip_not_allowed", "IP_NOT_ALLOWED"},

@@ -82,6 +82,11 @@ func TestTraefikConfig(t *testing.T) {
 			t.Errorf("%s does not remove %s", router.Middlewares[0], name)
 		}
 	}
+	for _, name := range []string{"X-Original-Method", "X-Original-Uri"} {
+		if v, ok := strip.Headers.CustomRequestHeaders[name]; !ok || v != "" {
+			t.Errorf("%s does not remove %s: a client could name the route keyward judges", router.Middlewares[0], name)
+		}
+	}
 	if auth.ForwardAuth.AuthResponseHeadersRegex != "^X-Keyward-" {
 		t.Errorf("authResponseHeadersRegex is %q, want ^X-Keyward-", auth.ForwardAuth.AuthResponseHeadersRegex)
 	}
