@@ -2,10 +2,11 @@ package api_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,40 +15,30 @@ import (
 	"github.com/keyward/keyward/internal/testenv"
 )
 
-// nginxServer is the body of nginx's server block: every request is first
-// asked of keyward's /v1/auth through auth_request, and the identity
-// headers of its answer are passed to the upstream, replacing whatever
-// the client sent under those names.
-const nginxServer = `
-		location = /_keyward_auth {
-			internal;
-			proxy_pass %[1]s/v1/auth;
-			proxy_method GET;
-			proxy_pass_request_body off;
-			proxy_set_header Content-Length "";
-			proxy_set_header X-Original-Method $request_method;
-			proxy_set_header X-Original-URI $request_uri;
-			proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+// nginxConfig is the nginx configuration the README points to: the
+// locations of a server block.
+var nginxConfig = filepath.Join("..", "docs", "proxies", "nginx.conf")
+
+// nginxServer returns the locations of docs/proxies/nginx.conf with
+// keyward's and the app's addresses replaced by keyward and upstream:
+// every request is first asked of keyward's /v1/auth through
+// auth_request, and the identity headers of its answer are passed to the
+// upstream, replacing whatever the client sent under those names.
+func nginxServer(t *testing.T, keyward, upstream string) string {
+	t.Helper()
+	data, err := os.ReadFile(nginxConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(data)
+	for from, to := range map[string]string{"http://127.0.0.1:8080/": keyward + "/", "http://127.0.0.1:3000;": upstream + ";"} {
+		if n := strings.Count(conf, from); n != 1 {
+			t.Fatalf("%s holds %q %d times, want once", nginxConfig, from, n)
 		}
-		location / {
-			auth_request /_keyward_auth;
-			auth_request_set $kw_token_id $upstream_http_x_keyward_token_id;
-			auth_request_set $kw_kind $upstream_http_x_keyward_kind;
-			auth_request_set $kw_org_id $upstream_http_x_keyward_org_id;
-			auth_request_set $kw_user_id $upstream_http_x_keyward_user_id;
-			auth_request_set $kw_role $upstream_http_x_keyward_role;
-			auth_request_set $kw_agent_id $upstream_http_x_keyward_agent_id;
-			auth_request_set $kw_permissions $upstream_http_x_keyward_permissions;
-			proxy_set_header X-Keyward-Token-Id $kw_token_id;
-			proxy_set_header X-Keyward-Kind $kw_kind;
-			proxy_set_header X-Keyward-Org-Id $kw_org_id;
-			proxy_set_header X-Keyward-User-Id $kw_user_id;
-			proxy_set_header X-Keyward-Role $kw_role;
-			proxy_set_header X-Keyward-Agent-Id $kw_agent_id;
-			proxy_set_header X-Keyward-Permissions $kw_permissions;
-			proxy_pass %[2]s;
-		}
-`
+		conf = strings.Replace(conf, from, to, 1)
+	}
+	return conf
+}
 
 // echoed is what the upstream saw of the X-Keyward-* headers.
 type echoed map[string]string
@@ -71,7 +62,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		json.NewEncoder(w).Encode(out)
 	}))
 	t.Cleanup(upstream.Close)
-	base := testenv.Nginx(t, fmt.Sprintf(nginxServer, e.srv.URL, upstream.URL))
+	base := testenv.Nginx(t, nginxServer(t, e.srv.URL, upstream.URL))
 
 	// get sends a request through nginx and returns the status and, for
 	// a 200, what the upstream echoed.
@@ -184,4 +175,16 @@ func TestNginxAuthRequest(t *testing.T) {
 			t.Errorf("fenced token: got last_used_ip %v, want 203.0.113.5", tok.LastUsedIP)
 		}
 	}
+}
+
+// TestNginxForgery runs docs/proxies/nginx.conf through the checks the
+// proxies share (proxies_test.go): every X-Keyward-* header forged in
+// several spellings, refusals with keyward's status (nginx's
+// auth_request answers them with a body of its own).
+func TestNginxForgery(t *testing.T) {
+	testenv.NginxPath(t)
+	e := newPolicyEnv(t, "127.0.0.0/8")
+	up := newEchoUpstream(t)
+	base := testenv.Nginx(t, nginxServer(t, e.srv.URL, up.URL))
+	testProxy(t, e, up, base, proxyQuirks{tokenInURL: 500, appendsForwardedFor: true, madeUpNamesPass: true, ownRefusals: true})
 }

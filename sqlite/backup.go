@@ -29,23 +29,34 @@ func Backup(ctx context.Context, db *sqlstore.DB, dest string) error {
 // BackupFile writes a consistent copy of the SQLite database file at path
 // to the new file dest, without migrating or otherwise changing it, while
 // a server may be using it: VACUUM INTO reads one snapshot, so writers
-// carry on meanwhile. The copy is synced to disk. dest must not exist.
+// carry on meanwhile. The copy is created 0600 and synced to disk. dest
+// must not exist.
 func BackupFile(ctx context.Context, path, dest string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
-	if _, err := os.Stat(dest); err == nil {
+	// dest is created empty with mode 0600, which VACUUM INTO accepts;
+	// O_EXCL refuses a file that exists, even one created meanwhile.
+	out, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("sqlite: backup: %s already exists", dest)
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	} else if err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
+	out.Close()
 	src, err := openPool(path, path+fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeoutMillis), 1)
 	if err != nil {
+		os.Remove(dest)
 		return err
 	}
 	defer src.Close()
 	if _, err := src.ExecContext(ctx, `VACUUM INTO $1`, dest); err != nil {
+		os.Remove(dest)
 		return fmt.Errorf("sqlite: backup of %s to %s: %w", path, dest, err)
+	}
+	// However SQLite wrote the copy, it stays the owner's alone.
+	if err := os.Chmod(dest, fileMode); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	f, err := os.Open(dest)
 	if err != nil {

@@ -101,11 +101,22 @@ func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The file is created 0600 before the driver opens it; SQLite gives
+	// the -wal and -shm it creates the database file's mode.
+	if err := prepareFile(path); err != nil {
+		db.Close()
+		return nil, err
+	}
 	// Connect now, so that a file that cannot be opened or put in WAL mode
 	// fails here with its own error.
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	// Whatever created the -wal and -shm, they end up 0600.
+	if err := tighten(path); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }

@@ -294,6 +294,14 @@ func TestEndToEndSQLite(t *testing.T) {
 	if fi, err := os.Stat(backup); err != nil || fi.Size() == 0 {
 		t.Errorf("backup: %v", err)
 	}
+	// The server's database, its WAL and the backup are the owner's alone.
+	for _, name := range []string{"k.db", "k.db-wal", "k.db-shm", "backup.db"} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %04o, want 0600", name, fi.Mode().Perm())
+		}
+	}
 	h.stop()
 }
 
