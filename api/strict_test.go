@@ -546,12 +546,12 @@ func rawRequest(t *testing.T, addr, head, body string, pause time.Duration) *htt
 	return resp
 }
 
-func wantRawError(t *testing.T, what string, resp *http.Response, status int, code string) {
+func wantRawError(t *testing.T, what string, resp *http.Response, status int, code, msg string) {
 	t.Helper()
 	b, _ := io.ReadAll(resp.Body)
 	var eb errorBody
-	if resp.StatusCode != status || json.Unmarshal(b, &eb) != nil || eb.Code != code || eb.Status != status {
-		t.Errorf("%s: got %d %s, want %d %s", what, resp.StatusCode, b, status, code)
+	if resp.StatusCode != status || json.Unmarshal(b, &eb) != nil || eb.Code != code || eb.Status != status || !strings.Contains(eb.Message, msg) {
+		t.Errorf("%s: got %d %s, want %d %s saying %q", what, resp.StatusCode, b, status, code, msg)
 	}
 }
 
@@ -569,22 +569,22 @@ func TestStrictRawBodies(t *testing.T) {
 
 	head := "POST /v1/tokens HTTP/1.1\r\nHost: keys\r\n" + auth + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
 	resp := rawRequest(t, addr, head, "zz\r\n{\"name\":\"x\"}\r\n0\r\n\r\n", 0)
-	wantRawError(t, "a broken chunk size", resp, http.StatusBadRequest, "invalid_request")
+	wantRawError(t, "a broken chunk size", resp, http.StatusBadRequest, "invalid_request", "could not be read")
 
-	resp = rawRequest(t, addr, head, "4\r\n{\"na\r\n0\r\nbroken", 0)
-	wantRawError(t, "a chunk longer than announced", resp, http.StatusBadRequest, "invalid_request")
+	resp = rawRequest(t, addr, head, "4\r\n{\"name\":\"x\"}\r\n0\r\n\r\n", 0)
+	wantRawError(t, "a chunk longer than announced", resp, http.StatusBadRequest, "invalid_request", "could not be read")
 
 	head = "POST /v1/tokens HTTP/1.1\r\nHost: keys\r\n" + auth + "Content-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"name\":"
 	resp = rawRequest(t, slowAddr, head, "", 0)
-	wantRawError(t, "a body that stops arriving", resp, http.StatusRequestTimeout, "request_timeout")
+	wantRawError(t, "a body that stops arriving", resp, http.StatusRequestTimeout, "request_timeout", "did not arrive in time")
 
 	head = "POST /v1/tokens HTTP/1.1\r\nHost: keys\r\n" + auth + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"nam"
 	resp = rawRequest(t, slowAddr, head, "", 0)
-	wantRawError(t, "a chunked body that stops arriving", resp, http.StatusRequestTimeout, "request_timeout")
+	wantRawError(t, "a chunked body that stops arriving", resp, http.StatusRequestTimeout, "request_timeout", "did not arrive in time")
 
 	head = "POST /v1/orgs/acme/members/mo@example.com/suspend HTTP/1.1\r\nHost: keys\r\n" + auth + "Transfer-Encoding: chunked\r\n\r\n"
 	resp = rawRequest(t, addr, head, "zz\r\n", 0)
-	wantRawError(t, "a broken chunked body on a bodyless route", resp, http.StatusBadRequest, "invalid_request")
+	wantRawError(t, "a broken chunked body on a bodyless route", resp, http.StatusBadRequest, "invalid_request", "could not be read")
 
 	if d := sameState(before, s.state()); d != "" {
 		t.Errorf("the broken bodies changed %s", d)
