@@ -41,13 +41,13 @@ func ParseDuration(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
 		if err != nil || n < 0 || n > 100*366 {
-			return 0, Errorf(EINVALID, "invalid duration %q: want a number of days such as \"90d\"", s)
+			return 0, Errorf(EINVALID, "invalid duration: want a number of days such as \"90d\"")
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, Errorf(EINVALID, "invalid duration %q: want e.g. \"90d\", \"12h\" or \"30m\"", s)
+		return 0, Errorf(EINVALID, "invalid duration: want e.g. \"90d\", \"12h\" or \"30m\"")
 	}
 	return d, nil
 }

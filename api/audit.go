@@ -46,7 +46,7 @@ func wantsJSONLines(r *http.Request) (bool, error) {
 		return true, nil
 	case "", "json":
 	default:
-		return false, keyward.Errorf(keyward.EINVALID, "unknown format %q: want json or jsonl", f)
+		return false, keyward.Errorf(keyward.EINVALID, "unknown format: want json or jsonl")
 	}
 	for _, accept := range r.Header.Values("Accept") {
 		for part := range strings.SplitSeq(accept, ",") {

@@ -29,6 +29,10 @@ var statusByCode = map[string]int{
 	keyward.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	keyward.EINTERNAL:     http.StatusInternalServerError,
 	codeMethodNotAllowed:  http.StatusMethodNotAllowed,
+
+	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	codeRequestTooLarge:      http.StatusRequestEntityTooLarge,
+	codeRequestTimeout:       http.StatusRequestTimeout,
 }
 
 // StatusOf returns the HTTP status of an error code; unknown codes are

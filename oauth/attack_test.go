@@ -96,11 +96,11 @@ func TestAttackRedirectURIMismatch(t *testing.T) {
 
 	// Registration refuses what may not be a redirect URI.
 	for uri, desc := range map[string]string{
-		"http://example.com/cb":         `redirect URI "http://example.com/cb" uses http on a host that is not loopback; use https, or http://127.0.0.1, http://[::1] or http://localhost`,
-		"https://example.com/cb#x":      `redirect URI "https://example.com/cb#x" has a fragment; a redirect URI may not have one`,
-		"com.example.app:/cb":           `redirect URI "com.example.app:/cb" is not an absolute URI`,
-		"javascript://example.com/%0a1": `redirect URI "javascript://example.com/%0a1" must use https, or http on a loopback host`,
-		"https://user@example.com/cb":   `redirect URI "https://user@example.com/cb" holds user information`,
+		"http://example.com/cb":         `a redirect URI uses http on a host that is not loopback; use https, or http://127.0.0.1, http://[::1] or http://localhost`,
+		"https://example.com/cb#x":      `a redirect URI has a fragment; a redirect URI may not have one`,
+		"com.example.app:/cb":           `a redirect URI is not an absolute URI`,
+		"javascript://example.com/%0a1": `a redirect URI must use https, or http on a loopback host`,
+		"https://user@example.com/cb":   `a redirect URI holds user information`,
 	} {
 		status, body := e.postJSON("/oauth/register", map[string]any{"client_name": "x", "redirect_uris": []string{uri}})
 		wantOAuthError(t, "register "+uri, status, body, http.StatusBadRequest, "invalid_redirect_uri", desc)

@@ -232,7 +232,7 @@ func TestScopePerOrg(t *testing.T) {
 func TestInvalidScope(t *testing.T) {
 	e := newEnv(t)
 	client := e.register("Windsurf", callback)
-	const desc = `unknown scope "mcp:everything": a scope is a space-separated list of this installation's permissions, such as "tokens:read tokens:write audit:read"`
+	const desc = `unknown scope value: a scope is a space-separated list of this installation's permissions, such as "tokens:read tokens:write audit:read"`
 	for name, b := range map[string]*browser{"signed out": e.browser(), "signed in": e.signedIn()} {
 		p := b.get("/oauth/authorize?" + e.authzQuery(client, newPKCE(), withScope("tokens:read mcp:everything")).Encode())
 		loc := p.location(t)

@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,9 +130,8 @@ type registered struct {
 // itself with PKCE; it gets the authorization_code grant only.
 func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	var reg registration
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(&reg); err != nil {
-		h.jsonError(w, r, oauthErr(service.OAuthInvalidClientMetadata, "the body must be a JSON object of client metadata, at most %d KiB", maxBody>>10))
+	if bad := readJSON(w, r, &reg); bad != nil {
+		writeJSON(w, bad.status, bad.oauthError)
 		return
 	}
 	if reg.GrantTypes != nil && !contains(reg.GrantTypes, "authorization_code") {

@@ -33,7 +33,7 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, req MemberRequest) (
 		req.Role = keyward.RoleMember
 	}
 	if !req.Role.Valid() {
-		return nil, invalid("unknown role %q: want one of owner, admin, member, viewer", req.Role)
+		return nil, invalid("unknown role: want one of owner, admin, member, viewer")
 	}
 	if err := s.canManage(c, req.Role); err != nil {
 		return nil, err

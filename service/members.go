@@ -113,7 +113,7 @@ func validateEmail(e string) (string, error) {
 	e = strings.TrimSpace(e)
 	a, err := mail.ParseAddress(e)
 	if err != nil || a.Address != e || len(e) > 254 {
-		return "", invalid("%q is not an email address", e)
+		return "", invalid("email is not an email address")
 	}
 	return strings.ToLower(e), nil
 }
@@ -173,7 +173,7 @@ func (s *Service) changeMember(ctx context.Context, c *Caller, ref string, fn fu
 // very next request.
 func (s *Service) UpdateMember(ctx context.Context, c *Caller, ref string, upd MemberUpdate) (*Member, error) {
 	if !upd.Role.Valid() {
-		return nil, invalid("unknown role %q: want one of owner, admin, member, viewer", upd.Role)
+		return nil, invalid("unknown role: want one of owner, admin, member, viewer")
 	}
 	if err := s.canManage(c, upd.Role); err != nil {
 		return nil, err

@@ -83,7 +83,7 @@ func (s *Service) OAuthScope(scope string) (keyward.Permissions, error) {
 	}
 	for _, v := range values {
 		if !s.perms.Known(v) {
-			return nil, keyward.Errorf(OAuthInvalidScope, "unknown scope %q: a scope is a space-separated list of this installation's permissions, such as %q", truncate(v, 100), DefaultOAuthScope)
+			return nil, keyward.Errorf(OAuthInvalidScope, "unknown scope value: a scope is a space-separated list of this installation's permissions, such as %q", DefaultOAuthScope)
 		}
 	}
 	return keyward.NewPermissions(values...), nil
@@ -197,7 +197,7 @@ func CleanClientName(name string) string {
 // information. Returns an error with code OAuthInvalidRedirectURI.
 func ValidateRedirectURI(raw string) error {
 	bad := func(why string) error {
-		return keyward.Errorf(OAuthInvalidRedirectURI, "redirect URI %q %s", truncate(raw, 200), why)
+		return keyward.Errorf(OAuthInvalidRedirectURI, "a redirect URI %s", why)
 	}
 	if len(raw) > maxRedirectURILen {
 		return keyward.Errorf(OAuthInvalidRedirectURI, "a redirect URI is longer than %d characters", maxRedirectURILen)

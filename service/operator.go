@@ -96,7 +96,7 @@ func (s *Service) createOrg(ctx context.Context, tx Tx, c *Caller, name, slug st
 		slug = keyward.Slugify(name)
 	}
 	if !keyward.ValidSlug(slug) {
-		return nil, invalid("org slug %q must be lower-case letters, digits and single dashes", slug)
+		return nil, invalid("org slug must be lower-case letters, digits and single dashes")
 	}
 	o := &keyward.Org{ID: keyward.NewID(keyward.IDPrefixOrg), Slug: slug, Name: name, CreatedAt: s.Now()}
 	if err := tx.CreateOrg(ctx, o); err != nil {
@@ -164,7 +164,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, email, name, password, or
 		role = keyward.RoleMember
 	}
 	if !role.Valid() {
-		return nil, invalid("unknown role %q: want one of owner, admin, member, viewer", role)
+		return nil, invalid("unknown role: want one of owner, admin, member, viewer")
 	}
 	op := Operator()
 	var u *keyward.User

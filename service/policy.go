@@ -41,16 +41,16 @@ func (s *Service) SavePolicy(ctx context.Context, c *Caller, req PolicyRequest) 
 	if req.MaxLifetime != "" {
 		d, err := keyward.ParseDuration(req.MaxLifetime)
 		if err != nil {
-			return nil, err
+			return nil, invalid("max_lifetime: %s", keyward.ErrorMessage(err))
 		}
 		if d < time.Hour {
 			return nil, invalid("max_lifetime must be at least 1h")
 		}
 		p.MaxLifetime = d
 	}
-	for _, k := range req.AllowedKinds {
+	for i, k := range req.AllowedKinds {
 		if !k.Valid() {
-			return nil, invalid("unknown kind %q: want pat, oauth, api_key, agent or probe", k)
+			return nil, invalid("allowed_kinds[%d] is an unknown kind: want pat, oauth, api_key, agent or probe", i)
 		}
 		if !slices.Contains(p.AllowedKinds, k) {
 			p.AllowedKinds = append(p.AllowedKinds, k)

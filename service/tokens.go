@@ -97,7 +97,7 @@ func (s *Service) newToken(c *Caller, set TokenSet, req TokenRequest) (*keyward.
 		kind = set.kinds()[0]
 	}
 	if !slices.Contains(set.kinds(), kind) {
-		return nil, "", invalid("kind %q cannot be minted here; want one of %v", kind, set.kinds())
+		return nil, "", invalid("this kind cannot be minted here; want one of %v", set.kinds())
 	}
 	if set == Personal && c.User == nil {
 		return nil, "", s.refused(c, keyward.Errorf(keyward.EFORBIDDEN, "org credentials have no personal tokens"))
@@ -193,7 +193,7 @@ func (s *Service) checkGrant(c *Caller, t *keyward.Token, req TokenRequest) erro
 			}
 		}
 		if !role.Valid() {
-			return invalid("unknown role %q: want one of owner, admin, member, viewer", role)
+			return invalid("unknown role: want one of owner, admin, member, viewer")
 		}
 		t.Role = role
 	case keyward.KindAgent:
@@ -211,9 +211,9 @@ func (s *Service) checkGrant(c *Caller, t *keyward.Token, req TokenRequest) erro
 	if req.Permissions == nil {
 		return nil
 	}
-	for _, p := range req.Permissions {
+	for i, p := range req.Permissions {
 		if !s.perms.Known(p) {
-			return invalid("unknown permission %q", p)
+			return invalid("unknown permission: permissions[%d] is not a permission of this installation", i)
 		}
 		if !ceiling.Has(p) {
 			return s.refused(c, keyward.Errorf(keyward.EFORBIDDEN, "permission %q is beyond what this %s may hold", p, t.Kind))
@@ -261,7 +261,7 @@ func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f key
 	switch f.Status {
 	case "", "all", keyward.StatusActive, keyward.StatusExpired, keyward.StatusRevoked:
 	default:
-		return nil, "", invalid("unknown status %q: want active, expired, revoked or all", f.Status)
+		return nil, "", invalid("unknown status: want active, expired, revoked or all")
 	}
 	if set == Personal && c.User == nil {
 		return []*keyward.Token{}, "", nil
@@ -274,7 +274,7 @@ func (s *Service) FindTokens(ctx context.Context, c *Caller, set TokenSet, f key
 	if len(f.Kinds) > 0 {
 		for _, k := range f.Kinds {
 			if !slices.Contains(kinds, k) {
-				return nil, "", invalid("kind %q is not listed here", k)
+				return nil, "", invalid("a kind asked for is not listed here; want %v", kinds)
 			}
 		}
 	} else {
@@ -440,7 +440,7 @@ func (s *Service) RegenerateToken(ctx context.Context, c *Caller, set TokenSet, 
 			return "", nil, err
 		}
 		if exp == nil && !req.NoExpiry && t.ExpiresAt != nil {
-			e := now.Add(t.ExpiresAt.Sub(t.CreatedAt))
+			e := keptLifetime(now, t.CreatedAt, *t.ExpiresAt)
 			exp = &e
 		}
 		oldDisplay := t.Display
@@ -508,7 +508,7 @@ func (s *Service) RotateToken(ctx context.Context, c *Caller, set TokenSet, id s
 			return "", nil, err
 		}
 		if exp == nil && !req.NoExpiry && old.ExpiresAt != nil {
-			e := now.Add(old.ExpiresAt.Sub(old.CreatedAt))
+			e := keptLifetime(now, old.CreatedAt, *old.ExpiresAt)
 			exp = &e
 		}
 		n := *old

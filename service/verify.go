@@ -207,17 +207,17 @@ func (s *Service) Verify(ctx context.Context, c *Caller, req VerifyRequest) (Ver
 		return Verdict{}, invalid("token is required")
 	}
 	if req.Permission != "" && !s.perms.Known(req.Permission) {
-		return Verdict{}, invalid("unknown permission %q", req.Permission)
+		return Verdict{}, invalid("unknown permission: permission is not a permission of this installation")
 	}
 	if e := req.Entity; e != nil {
 		if !keyward.ValidIdentifier(e.Type) {
-			return Verdict{}, invalid("entity.entity_type %q must be 1 to 64 of a-z, 0-9, '_', '-', '.'", e.Type)
+			return Verdict{}, invalid("entity.entity_type must be 1 to 64 of a-z, 0-9, '_', '-', '.'")
 		}
 		if e.ID == "" || len(e.ID) > maxEntityLen || strings.ContainsFunc(e.ID, isControl) {
 			return Verdict{}, invalid("entity.entity_id must be an id of 1 to %d characters", maxEntityLen)
 		}
 		if !slices.Contains(keyward.Operations, e.Operation) {
-			return Verdict{}, invalid("unknown entity.operation %q: want one of %s", e.Operation, strings.Join(keyward.Operations, " "))
+			return Verdict{}, invalid("unknown entity.operation: want one of %s", strings.Join(keyward.Operations, " "))
 		}
 	}
 	ip := req.IP

@@ -105,6 +105,7 @@ var statusOf = map[string]int{
 	keyward.ECONFLICT:     http.StatusConflict,
 	keyward.ERATELIMITED:  http.StatusTooManyRequests,
 	keyward.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	codeFormTooLarge:      http.StatusRequestEntityTooLarge,
 }
 
 // fail renders err as an error page. Errors without a keyward code are

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -86,6 +87,10 @@ func cookieValue(r *http.Request, name string) string {
 	return c.Value
 }
 
+// codeFormTooLarge is the code of a form body larger than maxFormBytes: a
+// 413, known only to the dashboard.
+const codeFormTooLarge = "request_too_large"
+
 // errCSRF refuses a form whose CSRF token is missing or wrong.
 var errCSRF = &keyward.Error{Code: keyward.EFORBIDDEN, Message: "this form has expired or did not come from this page",
 	Detail: "reload the page and send the form again"}
@@ -94,6 +99,9 @@ var errCSRF = &keyward.Error{Code: keyward.EFORBIDDEN, Message: "this form has e
 func checkForm(w http.ResponseWriter, r *http.Request, want string) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			return keyward.Errorf(codeFormTooLarge, "the form is larger than %d KiB", maxFormBytes>>10)
+		}
 		return keyward.Errorf(keyward.EINVALID, "the form could not be read")
 	}
 	got := r.PostForm.Get(csrfField)

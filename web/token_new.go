@@ -145,7 +145,7 @@ func expiryRequest(expiry, on string) (in string, at *time.Time, none bool, err 
 			return expiry, nil, false, nil
 		}
 	}
-	return "", nil, false, keyward.Errorf(keyward.EINVALID, "unknown expiry %q", expiry)
+	return "", nil, false, keyward.Errorf(keyward.EINVALID, "unknown expiry: choose one of the offered lifetimes")
 }
 
 // parseScopes reads the scopes box: one scope a line, "type:id op op".
