@@ -417,7 +417,7 @@ func (w *world) act(rt *rapid.T, what string, do func(*service.Caller) (*keyward
 		}
 		q := h.power
 		if ok && b.power.RateLimit == q.RateLimit {
-			// A role given sets no rate limit (decision 86): a budget the
+			// A role given sets no rate limit (decision 10): a budget the
 			// credential kept is not power the action gave.
 			q.RateLimit = actor.power.RateLimit
 		}
