@@ -8,14 +8,20 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/itchyny/gojq"
+
 	"github.com/keyward/keyward/client"
 )
 
 // json reports whether the output is JSON for scripts.
 func (a *app) json() bool { return a.output == "json" }
 
-// printJSON writes v as indented JSON to stdout.
+// printJSON writes v as indented JSON to stdout, or, with --jq, each
+// value the query yields: a string as it is, anything else as JSON.
 func (a *app) printJSON(v any) error {
+	if a.query != nil {
+		return a.printQuery(v)
+	}
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
@@ -83,4 +89,49 @@ func person(u client.User) string {
 		return fmt.Sprintf("%s (%s)", u.Email, u.ID)
 	}
 	return fmt.Sprintf("%s <%s> (%s)", u.Name, u.Email, u.ID)
+}
+
+// compileJQ parses and compiles a --jq expression.
+func compileJQ(expr string) (*gojq.Code, error) {
+	q, err := gojq.Parse(expr)
+	if err != nil {
+		return nil, fmt.Errorf("--jq: %w", err)
+	}
+	code, err := gojq.Compile(q)
+	if err != nil {
+		return nil, fmt.Errorf("--jq: %w", err)
+	}
+	return code, nil
+}
+
+// printQuery runs the --jq query on v as its JSON form and prints what it
+// yields, one value a line.
+func (a *app) printQuery(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	var in any
+	if err := json.Unmarshal(b, &in); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	iter := a.query.Run(in)
+	for {
+		out, ok := iter.Next()
+		if !ok {
+			return nil
+		}
+		if err, ok := out.(error); ok {
+			return fmt.Errorf("--jq: %w", err)
+		}
+		if s, ok := out.(string); ok {
+			fmt.Fprintln(a.stdout, s)
+			continue
+		}
+		line, err := gojq.Marshal(out)
+		if err != nil {
+			return fmt.Errorf("--jq: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "%s\n", line)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/itchyny/gojq"
 	"github.com/spf13/cobra"
 )
 
@@ -25,6 +26,9 @@ type app struct {
 	env
 	// output is "table" or "json" (-o).
 	output string
+	// jq is the --jq expression, "" for none; query is it compiled.
+	jq    string
+	query *gojq.Code
 }
 
 // usageError is a mistake in the command line; it exits with status 2.
@@ -74,12 +78,21 @@ KEYWARD_DATABASE_URL.`,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			switch a.output {
 			case "table", "json":
-				return nil
+			default:
+				return usageError{fmt.Errorf("unknown output %q: want table or json", a.output)}
 			}
-			return usageError{fmt.Errorf("unknown output %q: want table or json", a.output)}
+			if a.jq != "" {
+				q, err := compileJQ(a.jq)
+				if err != nil {
+					return usageError{err}
+				}
+				a.query, a.output = q, "json"
+			}
+			return nil
 		},
 	}
 	root.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	root.PersistentFlags().StringVarP(&a.jq, "jq", "q", "", "filter the JSON output with a jq expression, e.g. .secret (strings print raw)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		a.serveCmd(),
