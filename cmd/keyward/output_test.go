@@ -1,8 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keyward/keyward/sqlite"
 )
 
 // For scripts: off a terminal a table is tab-separated lines without
@@ -56,5 +61,32 @@ func TestCommandLineConventions(t *testing.T) {
 		if r := runCLI(t, nil, "", "completion", shell); r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("completion %s: exit %d, %d bytes without %q", shell, r.code, len(r.stdout), want)
 		}
+	}
+}
+
+// migrate status reads what is applied without changing anything: a
+// database file that does not exist is not created.
+func TestMigrateStatus(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "k.db")
+	env := map[string]string{"KEYWARD_DATABASE_URL": path}
+	ms, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(ms)
+	r := runCLI(t, env, "", "migrate", "status", "--jq", ".pending, (.migrations | length)")
+	if r.code != 0 || r.stdout != fmt.Sprintf("%d\n%d\n", n, n) {
+		t.Fatalf("status of no database: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("migrate status made the database file: %v", err)
+	}
+	if r := runCLI(t, env, "", "migrate"); r.code != 0 {
+		t.Fatalf("migrate: exit %d, %q", r.code, r.stderr)
+	}
+	r = runCLI(t, env, "", "migrate", "status")
+	if r.code != 0 || strings.Contains(r.stdout, "pending") || !strings.Contains(r.stderr, fmt.Sprintf("%d of %d applied, 0 pending.", n, n)) {
+		t.Errorf("status after migrate: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +97,18 @@ func TestServeRateLimits(t *testing.T) {
 				t.Fatalf("request %d with a token: got %d with limit %q, want %d with limit 3", i+1, status, h.Get("X-RateLimit-Limit"), want)
 			}
 		}
+		// The metrics count each 429 by its budget, and say which keyward
+		// this is.
+		metrics := scrape(t, url+"/metrics")
+		for _, want := range []string{
+			`keyward_rate_limited_requests_total{budget="address"} 1`,
+			`keyward_rate_limited_requests_total{budget="token"} 1`,
+			`keyward_build_info{goversion="` + runtime.Version() + `",version="` + buildVersion() + `"} 1`,
+		} {
+			if !strings.Contains(metrics, want+"\n") {
+				t.Errorf("/metrics has no line %s", want)
+			}
+		}
 	})
 
 	t.Run("Redis", func(t *testing.T) {
@@ -147,4 +161,19 @@ func TestServeRateLimitMistakes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scrape returns the body of a GET of url.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
