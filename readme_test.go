@@ -119,8 +119,12 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Errorf("the Quick start has %d commands, want at most 6", n)
 	}
 	dir := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "keyward"), "./cmd/keyward").CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", build, err, out)
+	b, err := os.ReadFile(buildKeyward(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "keyward"), b, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -18,6 +18,7 @@ var examples = map[string]string{
 	"audit export":             "keyward audit export --since 7d > audit.jsonl",
 	"backup":                   "keyward backup /var/backups/keyward-$(date +%F).db",
 	"bootstrap":                "keyward bootstrap --email you@example.com --org Acme\nexport KEYWARD_TOKEN=$(keyward bootstrap --email you@example.com --org Acme --jq .secret)",
+	"health":                   "keyward health\nkeyward health --url https://keys.acme.example",
 	"login":                    "keyward login --url https://keys.acme.example\necho \"$TOKEN\" | keyward login --url https://keys.acme.example --with-token",
 	"logout":                   "keyward logout",
 	"member add":               "keyward member add bo@acme.example --role admin",

@@ -54,6 +54,9 @@ func TestCommandLineConventions(t *testing.T) {
 	if r := runCLI(t, nil, "", "tokn"); r.code != 1 || !strings.Contains(r.stderr, "Did you mean this?\n\ttoken") {
 		t.Errorf("unknown command: exit %d, %q", r.code, r.stderr)
 	}
+	if r := runCLI(t, nil, "", "health", "--url", "http://127.0.0.1:1"); r.code != 1 || !strings.Contains(r.stderr, "is not ready") {
+		t.Errorf("health of nothing: exit %d, %q; want 1", r.code, r.stderr)
+	}
 	if r := runCLI(t, map[string]string{"KEYWARD_URL": "http://127.0.0.1:1"}, "", "whoami"); r.code != 4 {
 		t.Errorf("no token: exit %d, %q; want 4", r.code, r.stderr)
 	}

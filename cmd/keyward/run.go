@@ -131,6 +131,7 @@ KEYWARD_DATABASE_URL.`,
 		a.loginCmd(),
 		a.logoutCmd(),
 		a.manCmd(),
+		a.healthCmd(),
 	)
 	// The completion commands take their writer when they are made.
 	root.SetOut(a.stdout)
