@@ -139,6 +139,15 @@ func (p *proxied) do(method, path, fwd, bearer, body string, header ...string) a
 	return answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 
+// String is the answer's status and the start of its body, for messages.
+func (a answer) String() string {
+	const max = 300
+	if len(a.body) > max {
+		return fmt.Sprintf("%d %s...", a.status, a.body[:max])
+	}
+	return fmt.Sprintf("%d %s", a.status, a.body)
+}
+
 func (p *proxied) json(method, path, fwd, bearer, body string) answer {
 	p.t.Helper()
 	return p.do(method, path, fwd, bearer, body, "Content-Type", "application/json")
@@ -166,7 +175,7 @@ func (p *proxied) spend(what string, ok int, req func(fwd string) answer) {
 			return
 		}
 		if a.status != ok {
-			p.t.Fatalf("%s from %s: request %d got %d %s, want %d", what, clientA, i, a.status, a.body, ok)
+			p.t.Fatalf("%s from %s: request %d got %s, want %d", what, clientA, i, a, ok)
 		}
 	}
 	p.t.Fatalf("%s from %s: no 429 after %d requests with a budget of %d", what, clientA, proxyBudget+1, proxyBudget)
@@ -179,7 +188,7 @@ func (p *proxied) auditIP(action, target string) string {
 	a := p.json("GET", "/v1/orgs/"+p.org+"/audit?action="+action+"&target="+target, clientA, p.owner, "")
 	var list client.AuditList
 	if err := json.Unmarshal([]byte(a.body), &list); err != nil || a.status != 200 || len(list.Events) != 1 {
-		p.t.Fatalf("audit of %s %s: got %d %s (%v), want one event", action, target, a.status, a.body, err)
+		p.t.Fatalf("audit of %s %s: got %s (%v), want one event", action, target, a, err)
 	}
 	return list.Events[0].IP
 }
@@ -192,7 +201,7 @@ func (p *proxied) api() {
 	a := p.json("POST", "/v1/tokens", clientA, p.owner, `{"name":"allowlisted","allowed_cidrs":["203.0.113.0/24"]}`)
 	var minted client.TokenSecret
 	if err := json.Unmarshal([]byte(a.body), &minted); err != nil || a.status != 201 {
-		t.Fatalf("mint: got %d %s (%v), want 201", a.status, a.body, err)
+		t.Fatalf("mint: got %s (%v), want 201", a, err)
 	}
 	p.cidrToken = minted.Secret
 	if ip := p.auditIP(keyward.ActionTokenCreated, minted.Token.ID); ip != p.seen(clientA) {
@@ -201,13 +210,13 @@ func (p *proxied) api() {
 
 	a = p.json("GET", "/v1/whoami", clientA, p.cidrToken, "")
 	if p.trusted && a.status != 200 {
-		t.Errorf("allowlisted token from %s: got %d %s, want 200", clientA, a.status, a.body)
+		t.Errorf("allowlisted token from %s: got %s, want 200", clientA, a)
 	}
 	if !p.trusted && (a.status != 403 || errorCode(a.body) != keyward.EIPNOTALLOWED) {
-		t.Errorf("allowlisted token from %s, not believed: got %d %s, want 403 ip_not_allowed", clientA, a.status, a.body)
+		t.Errorf("allowlisted token from %s, not believed: got %s, want 403 ip_not_allowed", clientA, a)
 	}
 	if a := p.json("GET", "/v1/whoami", clientB, p.cidrToken, ""); a.status != 403 || errorCode(a.body) != keyward.EIPNOTALLOWED {
-		t.Errorf("allowlisted token from %s: got %d %s, want 403 ip_not_allowed", clientB, a.status, a.body)
+		t.Errorf("allowlisted token from %s: got %s, want 403 ip_not_allowed", clientB, a)
 	}
 
 	p.spend("GET /v1/whoami with a wrong token", 401, func(fwd string) answer {
@@ -218,7 +227,7 @@ func (p *proxied) api() {
 		want = 429
 	}
 	if a := p.json("GET", "/v1/whoami", clientB, "nonsense", ""); a.status != want {
-		t.Errorf("wrong token from %s after %s spent its budget: got %d %s, want %d", clientB, clientA, a.status, a.body, want)
+		t.Errorf("wrong token from %s after %s spent its budget: got %s, want %d", clientB, clientA, a, want)
 	}
 }
 
@@ -236,13 +245,13 @@ func (p *proxied) mcp() {
 	}
 	a := post(clientA, p.cidrToken)
 	if p.trusted && (a.status != 200 || !strings.Contains(a.body, `"tools"`)) {
-		t.Errorf("allowlisted token from %s: got %d %s, want 200 with the tools", clientA, a.status, a.body)
+		t.Errorf("allowlisted token from %s: got %s, want 200 with the tools", clientA, a)
 	}
 	if !p.trusted && (a.status != 403 || !strings.Contains(a.body, keyward.EIPNOTALLOWED)) {
-		t.Errorf("allowlisted token from %s, not believed: got %d %s, want 403 ip_not_allowed", clientA, a.status, a.body)
+		t.Errorf("allowlisted token from %s, not believed: got %s, want 403 ip_not_allowed", clientA, a)
 	}
 	if a := post(clientB, p.cidrToken); a.status != 403 || !strings.Contains(a.body, keyward.EIPNOTALLOWED) {
-		t.Errorf("allowlisted token from %s: got %d %s, want 403 ip_not_allowed", clientB, a.status, a.body)
+		t.Errorf("allowlisted token from %s: got %s, want 403 ip_not_allowed", clientB, a)
 	}
 
 	p.spend("POST /mcp with a wrong token", 401, func(fwd string) answer { return post(fwd, "nonsense") })
@@ -251,7 +260,7 @@ func (p *proxied) mcp() {
 		want = 429
 	}
 	if a := post(clientB, "nonsense"); a.status != want {
-		t.Errorf("wrong token on /mcp from %s after %s spent its budget: got %d %s, want %d", clientB, clientA, a.status, a.body, want)
+		t.Errorf("wrong token on /mcp from %s after %s spent its budget: got %s, want %d", clientB, clientA, a, want)
 	}
 }
 
@@ -268,7 +277,7 @@ func (p *proxied) oauth(dbPath string) {
 		want = 429
 	}
 	if a := register(clientB); a.status != want {
-		t.Errorf("registration from %s after %s spent its budget: got %d %s, want %d", clientB, clientA, a.status, a.body, want)
+		t.Errorf("registration from %s after %s spent its budget: got %s, want %d", clientB, clientA, a, want)
 	}
 
 	// A registration belongs to no org: its audit events are read from
@@ -333,11 +342,11 @@ func (p *proxied) dashboard(password string) {
 	page := p.do("GET", "/tokens/new", clientA, "", "")
 	a := form("/tokens", clientA, url.Values{"csrf": {p.field(csrfField, page)}, "nonce": {p.field(nonceField, page)}, "name": {"from the dashboard"}, "expiry": {"30d"}})
 	if a.status != 200 && a.status != http.StatusSeeOther {
-		t.Fatalf("dashboard mint from %s: got %d %s", clientA, a.status, a.body)
+		t.Fatalf("dashboard mint from %s: got %s", clientA, a)
 	}
 	var list client.TokenList
 	if a := p.json("GET", "/v1/tokens", clientA, p.owner, ""); json.Unmarshal([]byte(a.body), &list) != nil || a.status != 200 {
-		t.Fatalf("GET /v1/tokens: got %d %s", a.status, a.body)
+		t.Fatalf("GET /v1/tokens: got %s", a)
 	}
 	i := slices.IndexFunc(list.Tokens, func(tok client.Token) bool { return tok.Name == "from the dashboard" })
 	if i < 0 {
@@ -375,7 +384,7 @@ func (p *proxied) lastUsedIP(id string) {
 		a := p.json("GET", "/v1/tokens/"+id, clientA, p.owner, "")
 		var tok client.Token
 		if err := json.Unmarshal([]byte(a.body), &tok); err != nil || a.status != 200 {
-			t.Fatalf("GET /v1/tokens/%s: got %d %s (%v)", id, a.status, a.body, err)
+			t.Fatalf("GET /v1/tokens/%s: got %s (%v)", id, a, err)
 		}
 		if tok.LastUsedIP != nil {
 			if *tok.LastUsedIP != p.seen(clientA) {
