@@ -181,16 +181,31 @@ func (p *proxied) spend(what string, ok int, req func(fwd string) answer) {
 	p.t.Fatalf("%s from %s: no 429 after %d requests with a budget of %d", what, clientA, proxyBudget+1, proxyBudget)
 }
 
-// auditIP is the address the org's audit log records for the event of
-// action on target.
-func (p *proxied) auditIP(action, target string) string {
+// auditIPs are the addresses the org's audit log records for the events
+// of action on target, newest first.
+func (p *proxied) auditIPs(action, target string) []string {
 	p.t.Helper()
 	a := p.json("GET", "/v1/orgs/"+p.org+"/audit?action="+action+"&target="+target, clientA, p.owner, "")
 	var list client.AuditList
-	if err := json.Unmarshal([]byte(a.body), &list); err != nil || a.status != 200 || len(list.Events) != 1 {
-		p.t.Fatalf("audit of %s %s: got %s (%v), want one event", action, target, a, err)
+	if err := json.Unmarshal([]byte(a.body), &list); err != nil || a.status != 200 {
+		p.t.Fatalf("audit of %s %s: got %s (%v)", action, target, a, err)
 	}
-	return list.Events[0].IP
+	var ips []string
+	for _, e := range list.Events {
+		ips = append(ips, e.IP)
+	}
+	return ips
+}
+
+// auditIP is the address the org's audit log records for the one event of
+// action on target.
+func (p *proxied) auditIP(action, target string) string {
+	p.t.Helper()
+	ips := p.auditIPs(action, target)
+	if len(ips) != 1 {
+		p.t.Fatalf("audit of %s %s: got %d events, want one", action, target, len(ips))
+	}
+	return ips[0]
 }
 
 // api: a token allowlisted for 203.0.113.0/24 is judged by the forwarded
@@ -376,7 +391,8 @@ func (p *proxied) dashboard(password string) {
 }
 
 // lastUsedIP: the owner's token, used from clientA only, was last used
-// from the forwarded address. Usage is written every few seconds.
+// from the forwarded address, and its token.used audit events say so.
+// Usage is written every few seconds.
 func (p *proxied) lastUsedIP(id string) {
 	t := p.t
 	deadline := time.Now().Add(3 * service.DefaultUsageFlushInterval)
@@ -386,14 +402,20 @@ func (p *proxied) lastUsedIP(id string) {
 		if err := json.Unmarshal([]byte(a.body), &tok); err != nil || a.status != 200 {
 			t.Fatalf("GET /v1/tokens/%s: got %s (%v)", id, a, err)
 		}
-		if tok.LastUsedIP != nil {
+		// A flush writes the last use, then the token.used event of the
+		// first use, in transactions of their own.
+		ips := p.auditIPs(keyward.ActionTokenUsed, id)
+		if tok.LastUsedIP != nil && len(ips) > 0 {
 			if *tok.LastUsedIP != p.seen(clientA) {
 				t.Errorf("last_used_ip of a token used from %s: got %q, want %q", clientA, *tok.LastUsedIP, p.seen(clientA))
+			}
+			if slices.ContainsFunc(ips, func(ip string) bool { return ip != p.seen(clientA) }) {
+				t.Errorf("token.used events of a token used from %s: got addresses %q, want %s only", clientA, ips, p.seen(clientA))
 			}
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("last_used_ip still unset after %s", 3*service.DefaultUsageFlushInterval)
+			t.Fatalf("after %s: last_used_ip %v and %d token.used events, want both written", 3*service.DefaultUsageFlushInterval, tok.LastUsedIP, len(ips))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
