@@ -138,3 +138,30 @@ func TestRedisNodesDefault(t *testing.T) {
 		t.Fatalf("Nodes 4: got %d", got)
 	}
 }
+
+// What a node heard from Redis is its own: a node Redis refused admits
+// nothing of the key while Redis is down (until its share comes back),
+// while one that never heard of the key has its whole share. The bound
+// holds whatever each heard: at most N·⌈L/N⌉ beyond what Redis admitted.
+func TestRedisOutageStale(t *testing.T) {
+	rd := testenv.RedisServer(t)
+	ck := limitertest.NewClock()
+	ls, cc := nodes(t, rd, 3, ck)
+	const key, limit = "ip:192.0.2.1", 6
+	for i := 0; i < limit; i++ {
+		limitertest.Check(t, ls[0], key, limit, time.Hour)
+	}
+	if r := limitertest.Check(t, ls[0], key, limit, time.Hour); r.Allowed {
+		t.Fatalf("through Redis, past the limit: got %+v, want refused", r)
+	}
+	cc.failing.Store(true)
+	if r := limitertest.Check(t, ls[0], key, limit, time.Hour); r.Allowed || r.Limit != 2 || r.RetryAfter != 30*time.Minute {
+		t.Fatalf("the node Redis refused, Redis down: got %+v, want refused, its share of 2 back in 30 minutes", r)
+	}
+	for i, l := range ls[1:] {
+		got, _ := spend(t, []*redislimit.Limiter{l}, key, limit)
+		if got != 2 {
+			t.Fatalf("node %d, which never heard of the key: got %d allowed, want its share, 2", i+1, got)
+		}
+	}
+}
