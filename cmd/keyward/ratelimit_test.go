@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,6 +97,18 @@ func TestServeRateLimits(t *testing.T) {
 			status, h := get(t, url+"/v1/whoami", boot.Secret)
 			if status != want || h.Get("X-RateLimit-Limit") != "3" {
 				t.Fatalf("request %d with a token: got %d with limit %q, want %d with limit 3", i+1, status, h.Get("X-RateLimit-Limit"), want)
+			}
+		}
+		// The metrics count each 429 by its budget, and say which keyward
+		// this is.
+		metrics := scrape(t, url+"/metrics")
+		for _, want := range []string{
+			`keyward_rate_limited_requests_total{budget="address"} 1`,
+			`keyward_rate_limited_requests_total{budget="token"} 1`,
+			`keyward_build_info{goversion="` + runtime.Version() + `",version="` + buildVersion() + `"} 1`,
+		} {
+			if !strings.Contains(metrics, want+"\n") {
+				t.Errorf("/metrics has no line %s", want)
 			}
 		}
 	})
@@ -197,4 +211,19 @@ func TestServeRateLimitNodes(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "--rate-limit-nodes") || !strings.Contains(r.stdout, "$KEYWARD_RATE_LIMIT_NODES") || !strings.Contains(r.stdout, "(default 2)") {
 		t.Fatalf("serve --help: exit %d, %q; want --rate-limit-nodes with its variable and default 2", r.code, r.stdout)
 	}
+}
+
+// scrape returns the body of a GET of url.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
