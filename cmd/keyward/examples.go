@@ -34,7 +34,7 @@ var examples = map[string]string{
 	"migrate status":           "keyward migrate status\nkeyward migrate status --database-url postgres://keyward@db.internal/keyward --json version,applied_at",
 	"policy get":               "keyward policy get",
 	"policy set":               "keyward policy set --require-expiry=true --max-lifetime 90d\nkeyward policy set --allowed-kinds all",
-	"serve":                    "keyward serve\nkeyward serve --addr 0.0.0.0:8080 --database-url postgres://keyward@db.internal/keyward --redis-url redis://cache:6379/0\nkeyward serve --config keyward.yaml --trusted-proxies 10.0.0.0/8",
+	"serve":                    "keyward serve\nkeyward serve --addr 0.0.0.0:8080 --database-url postgres://keyward@db.internal/keyward --redis-url redis://cache:6379/0 --rate-limit-nodes 3\nkeyward serve --config keyward.yaml --trusted-proxies 10.0.0.0/8",
 	"version":                  "keyward version\nkeyward version -o json",
 	"whoami":                   "keyward whoami\nkeyward whoami --jq '.permissions[]'",
 	"completion bash":          "source <(keyward completion bash)",
