@@ -76,6 +76,9 @@ func TestEveryOperationMatchesSchema(t *testing.T) {
 	e.do("GET", "/metrics", nil).want(t, 200, nil)
 	e.as(o, "DELETE", "/v1/tokens?confirm=all", nil).want(t, 200, nil)
 
+	if *updateExamples {
+		writeExamples(t, e)
+	}
 	for _, op := range e.oa.operations() {
 		ok := false
 		for seen := range e.oa.seen {

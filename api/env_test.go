@@ -36,6 +36,8 @@ type answer struct {
 	status       int
 	header       http.Header
 	body         []byte
+	// sent is the request's JSON body, nil for none.
+	sent []byte
 }
 
 // env is the whole API server over a service on a fresh SQLite file, with
@@ -120,16 +122,17 @@ func bearer(token string) header { return header{"Authorization", "Bearer " + to
 func (e *env) do(method, path string, body any, headers ...header) *answer {
 	e.t.Helper()
 	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		rd, sent = strings.NewReader(b), []byte(b)
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		rd = bytes.NewReader(buf)
+		rd, sent = bytes.NewReader(buf), buf
 	}
 	req, err := http.NewRequestWithContext(e.ctx, method, e.srv.URL+path, rd)
 	if err != nil {
@@ -150,7 +153,7 @@ func (e *env) do(method, path string, body any, headers ...header) *answer {
 	if err != nil {
 		e.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
 	}
-	a := &answer{method: method, path: req.URL.Path, status: resp.StatusCode, header: resp.Header, body: b}
+	a := &answer{method: method, path: req.URL.Path, status: resp.StatusCode, header: resp.Header, body: b, sent: sent}
 	e.mu.Lock()
 	e.answers = append(e.answers, a)
 	e.mu.Unlock()

@@ -11,7 +11,8 @@ import (
 //go:embed openapi.json
 var openAPI []byte
 
-// OpenAPI returns the embedded OpenAPI 3.1 document, without servers.
+// OpenAPI returns the embedded OpenAPI 3.1 document, whose one server is
+// relative ("/": the host that serves it).
 func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 
 // openAPIDocument returns the document served at /openapi.json, naming
