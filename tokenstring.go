@@ -121,6 +121,10 @@ func (f *TokenFormat) Prefix(k Kind) string { return f.prefixes[k] }
 // New mints a fresh token string of kind k.
 func (f *TokenFormat) New(k Kind) string { return FormatToken(f.prefixes[k], NewSecret()) }
 
+// Ours reports whether token starts with this installation's prefix, as
+// its tokens do (well-formed or not).
+func (f *TokenFormat) Ours(token string) bool { return strings.HasPrefix(token, f.head) }
+
 // Parse checks a presented token string without any look-up: a known
 // prefix, a base62 secret of the right length and a matching checksum. It
 // returns the token's kind, or an EUNAUTHORIZED error that says what is

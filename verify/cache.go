@@ -128,10 +128,11 @@ func New(format *keyward.TokenFormat, perms *keyward.PermissionModel, loader Loa
 // nothing: a string whose hash is cached is exactly a stored token's, so
 // its form needs no check. Before any storage read, the string's prefix,
 // length, alphabet and checksum are checked, so a mistyped or made-up
-// string costs no read; and only well-formed strings are remembered as
-// missing.
+// keyward token costs no read; a string in no keyward form is looked up
+// only if it may be an imported key (foreignKey). Only strings looked up
+// are remembered as missing.
 func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.Time) (Verdict, error) {
-	if len(raw) > maxTokenLen {
+	if len(raw) > MaxKeyLen {
 		_, err := c.format.Parse(raw)
 		return Verdict{Code: Malformed, Reason: keyward.ErrorMessage(err)}, err
 	}
@@ -161,7 +162,7 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	}
 	v.e, v.h, v.found = entry{}, held{}, false
 	kind, err := c.format.Parse(raw)
-	if err != nil {
+	if err != nil && !foreignKey(c.format, raw) {
 		return Verdict{Code: Malformed, Reason: keyward.ErrorMessage(err)}, err
 	}
 	v.Kind = kind
@@ -179,9 +180,33 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	return v, nil
 }
 
-// maxTokenLen is longer than any token string (a 16-character instance
-// prefix, a kind, a secret and a checksum); longer strings are not hashed.
-const maxTokenLen = 16 + 5 + keyward.SecretLen + keyward.ChecksumLen
+// MaxKeyLen is the longest string looked up: longer than any keyward
+// token (a 16-character instance prefix, a kind, a secret and a
+// checksum), and than the keys of other systems that an import brings in
+// (Stripe's are about 110). Longer strings are not hashed.
+const MaxKeyLen = 256
+
+// MinForeignKeyLen is the shortest string in no keyward form that is
+// looked up, as an imported key may be.
+const MinForeignKeyLen = 16
+
+// foreignKey reports whether raw, which is not a well-formed token of
+// this installation, may be an imported key of another system's form and
+// so is worth a look-up: it does not start with this installation's
+// prefix (a keyward token mistyped costs no read), is MinForeignKeyLen to
+// MaxKeyLen long and is printable ASCII without spaces. What it misses is
+// remembered as missing, as for keyward's own.
+func foreignKey(f *keyward.TokenFormat, raw string) bool {
+	if len(raw) < MinForeignKeyLen || len(raw) > MaxKeyLen || f.Ours(raw) {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] <= ' ' || raw[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
 
 // cached is an entry and what it holds, as a read returns them.
 type cached struct {

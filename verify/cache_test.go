@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -271,7 +272,7 @@ func TestMalformedNeedsNoRead(t *testing.T) {
 	f := newFixture(t)
 	secret, _ := f.pat(keyward.RoleOwner, nil)
 	bad := secret[:len(secret)-1] + string("01"[(secret[len(secret)-1]+1)%2])
-	for _, s := range []string{"", "kw_pat_short", "gh_pat_" + secret[7:], bad} {
+	for _, s := range []string{"", "kw_pat_short", bad, "short_key", "has a space in it, long", strings.Repeat("x", verify.MaxKeyLen+1)} {
 		v, err := f.cache.Verify(context.Background(), s, netip.Addr{}, now)
 		if v.Code != verify.Malformed || keyward.ErrorCode(err) != keyward.EUNAUTHORIZED {
 			t.Errorf("Verify(malformed): got %v, %v; want Malformed and unauthorized", v.Code, err)
@@ -279,6 +280,22 @@ func TestMalformedNeedsNoRead(t *testing.T) {
 	}
 	if n := f.store.calls.Load(); n != 0 {
 		t.Errorf("malformed strings read the store %d times, want 0", n)
+	}
+}
+
+// A string in another system's form may be an imported key: it is looked
+// up once, and its miss remembered.
+func TestForeignKeyLookedUpOnce(t *testing.T) {
+	f := newFixture(t)
+	secret, _ := f.pat(keyward.RoleOwner, nil)
+	foreign := "gh_pat_" + secret[7:]
+	for range 3 {
+		if v, err := f.cache.Verify(context.Background(), foreign, netip.Addr{}, now); v.Code != verify.NotFound || err != nil {
+			t.Fatalf("Verify(foreign): got %v, %v; want NotFound", v.Code, err)
+		}
+	}
+	if n := f.store.calls.Load(); n != 1 {
+		t.Errorf("a foreign string read the store %d times, want once", n)
 	}
 }
 

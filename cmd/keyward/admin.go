@@ -24,7 +24,7 @@ through the API, and are audited with the actor "operator".`,
 	user.AddCommand(a.adminUserCreateCmd(), a.adminPasswordLinkCmd())
 	token := &cobra.Command{Use: "token", Short: "Provision tokens as the operator"}
 	token.AddCommand(a.adminTokenCreateCmd())
-	group.AddCommand(org, user, token)
+	group.AddCommand(org, user, token, a.adminImportCmd())
 	return group
 }
 

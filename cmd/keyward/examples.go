@@ -10,6 +10,7 @@ import (
 // with "keyward " left out; token and key share theirs (tokenExamples).
 // TestEveryCommandHasExamples holds every command to having one.
 var examples = map[string]string{
+	"admin import":             "keyward admin import keys.csv --dry-run\nkeyward admin import keys.jsonl --strict\nkeyward admin import - --format csv < export.csv",
 	"admin org create":         `keyward admin org create "Globex" --owner ann@globex.example`,
 	"admin token create":       `keyward admin token create --user ann@globex.example --org globex --name deploy --expires-in 30d`,
 	"admin user create":        "keyward admin user create --email bo@acme.example --name Bo --org acme --role viewer\nkeyward admin user create --email cy@acme.example --password-file - < password.txt",
