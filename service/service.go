@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/service/usage"
 	"github.com/keyward/keyward/verify"
 )
 
@@ -52,7 +53,7 @@ type Service struct {
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration) error
 	log    *slog.Logger
-	usage  *usageTracker
+	usage  *usage.Gatherer
 	// rateLimit is Options.TokenRateLimit.
 	rateLimit int
 	// changeRetention is Options.ChangeRetention, or its default.
@@ -94,7 +95,7 @@ func New(store Store, opts Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.usage = newUsageTracker(s)
+	s.usage = usage.New(usageWriter{s}, usage.Options{Now: s.Now, Logger: s.log, FlushChunk: flushChunk})
 	s.cache = verify.New(format, perms, storeReader{store}, verify.Options{})
 	return s, nil
 }
@@ -113,7 +114,7 @@ func (s *Service) Start(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultUsageFlushInterval
 	}
-	go s.usage.run(ctx, interval)
+	go s.usage.Run(ctx, interval)
 	go s.pruneChanges(ctx)
 	go s.runDenials(ctx)
 }
