@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/service/feed"
 	"github.com/keyward/keyward/service/usage"
 	"github.com/keyward/keyward/verify"
 )
@@ -58,6 +59,8 @@ type Service struct {
 	rateLimit int
 	// changeRetention is Options.ChangeRetention, or its default.
 	changeRetention time.Duration
+	// pruner prunes the change feed to changeRetention.
+	pruner *feed.Pruner
 	// cache answers Authenticate; update and Follow keep it true.
 	cache *verify.Cache
 	// denials gathers refused requests for the audit log.
@@ -96,6 +99,7 @@ func New(store Store, opts Options) (*Service, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.usage = usage.New(usageWriter{s}, usage.Options{Now: s.Now, Logger: s.log, FlushChunk: flushChunk})
+	s.pruner = feed.NewPruner(changeStore{store}, s.changeRetention, s.Now, s.log)
 	s.cache = verify.New(format, perms, storeReader{store}, verify.Options{})
 	return s, nil
 }
@@ -115,7 +119,7 @@ func (s *Service) Start(ctx context.Context, interval time.Duration) {
 		interval = DefaultUsageFlushInterval
 	}
 	go s.usage.Run(ctx, interval)
-	go s.pruneChanges(ctx)
+	go s.pruner.Run(ctx)
 	go s.runDenials(ctx)
 }
 
