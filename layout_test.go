@@ -33,3 +33,24 @@ func TestFrontEndsAreSiblings(t *testing.T) {
 		}
 	}
 }
+
+// The service's machinery, the usage gatherer and change-feed pruning,
+// knows the store only through its own narrow interfaces: it imports no
+// keyward package but the root, never service itself.
+func TestServiceMachineryIsNarrow(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	const mod = "github.com/keyward/keyward"
+	for _, p := range []string{"service/usage", "service/feed"} {
+		out, err := exec.Command("go", "list", "-deps", "./"+p).Output()
+		if err != nil {
+			t.Fatalf("go list -deps ./%s: %v", p, err)
+		}
+		for _, d := range strings.Fields(string(out)) {
+			if strings.HasPrefix(d, mod+"/") && d != mod+"/"+p {
+				t.Errorf("%s imports %s: want the root package at most", p, d)
+			}
+		}
+	}
+}

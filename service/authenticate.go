@@ -64,7 +64,7 @@ func (s *Service) Verdict(ctx context.Context, raw string, ip netip.Addr, userAg
 			return v, err
 		}
 	case verify.Valid:
-		s.usage.record(v.TokenID(), v.OrgID(), v.UserID(), v.NeverUsed(), now, ip)
+		s.usage.Record(v.TokenID(), v.OrgID(), v.UserID(), v.NeverUsed(), now, ip)
 	}
 	return v, nil
 }

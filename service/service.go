@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/service/feed"
+	"github.com/keyward/keyward/service/usage"
 	"github.com/keyward/keyward/verify"
 )
 
@@ -52,11 +54,13 @@ type Service struct {
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration) error
 	log    *slog.Logger
-	usage  *usageTracker
+	usage  *usage.Gatherer
 	// rateLimit is Options.TokenRateLimit.
 	rateLimit int
 	// changeRetention is Options.ChangeRetention, or its default.
 	changeRetention time.Duration
+	// pruner prunes the change feed to changeRetention.
+	pruner *feed.Pruner
 	// cache answers Authenticate; update and Follow keep it true.
 	cache *verify.Cache
 	// denials gathers refused requests for the audit log.
@@ -94,7 +98,8 @@ func New(store Store, opts Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.usage = newUsageTracker(s)
+	s.usage = usage.New(usageWriter{s}, usage.Options{Now: s.Now, Logger: s.log, FlushChunk: flushChunk})
+	s.pruner = feed.NewPruner(changeStore{store}, s.changeRetention, s.Now, s.log)
 	s.cache = verify.New(format, perms, storeReader{store}, verify.Options{})
 	return s, nil
 }
@@ -113,8 +118,8 @@ func (s *Service) Start(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultUsageFlushInterval
 	}
-	go s.usage.run(ctx, interval)
-	go s.pruneChanges(ctx)
+	go s.usage.Run(ctx, interval)
+	go s.pruner.Run(ctx)
 	go s.runDenials(ctx)
 }
 

@@ -1,4 +1,4 @@
-package service
+package usage
 
 import (
 	"math/rand/v2"

@@ -1,4 +1,4 @@
-package service
+package usage
 
 import "math/bits"
 
@@ -9,7 +9,7 @@ import "math/bits"
 // with linear probing, of 24 bytes a slot and no pointer, filled to at
 // most three quarters and grown by half: a million tokens take about 40
 // bytes each, where a Go map of their audit state alone took about 50.
-// Not safe for concurrent use: the usage tracker's lock guards it.
+// Not safe for concurrent use: the Gatherer's lock guards it.
 type usageStates struct {
 	slots []usageSlot // key 0 marks an empty slot
 	n     int
