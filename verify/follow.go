@@ -87,7 +87,12 @@ func (c *Cache) follow(ctx context.Context, feed Feed, opts FollowOptions, seq i
 		wait := (<-chan time.Time)(nil)
 		if err != nil && ctx.Err() == nil {
 			backoff = min(max(2*backoff, 50*time.Millisecond), maxBackoff)
-			opts.Logger.Warn("reading the change feed", "err", err, "retry_in", backoff)
+			// An unreachable database is logged once, by the store.
+			level := slog.LevelWarn
+			if keyward.ErrorCode(err) == keyward.EUNAVAILABLE {
+				level = slog.LevelDebug
+			}
+			opts.Logger.Log(ctx, level, "reading the change feed", "err", err, "retry_in", backoff)
 			wait = time.After(backoff)
 		} else {
 			backoff = 0
