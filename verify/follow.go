@@ -68,6 +68,7 @@ func (c *Cache) Follow(ctx context.Context, feed Feed, opts FollowOptions) (done
 	}
 	c.Reset()
 	c.lastSeq.Store(seq)
+	c.startFollowing(ctx, opts.Logger)
 	ch := make(chan struct{})
 	go func() {
 		defer close(ch)
@@ -94,8 +95,9 @@ func (c *Cache) follow(ctx context.Context, feed Feed, opts FollowOptions, seq i
 			}
 			opts.Logger.Log(ctx, level, "reading the change feed", "err", err, "retry_in", backoff)
 			wait = time.After(backoff)
-		} else {
+		} else if err == nil {
 			backoff = 0
+			c.caughtUpNow()
 		}
 		select {
 		case <-ctx.Done():
