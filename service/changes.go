@@ -62,7 +62,7 @@ func (s *Service) pruneChanges(ctx context.Context) {
 		}
 		n, err := s.PruneChanges(ctx)
 		if err != nil && ctx.Err() == nil {
-			s.log.Warn("pruning the change feed", "err", err)
+			s.backgroundWarn(ctx, "pruning the change feed", err)
 		} else if n > 0 {
 			s.log.Debug("pruned the change feed", "entries", n, "retention", s.changeRetention)
 		}

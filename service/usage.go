@@ -172,7 +172,7 @@ func (u *usageTracker) run(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 			if err := u.s.FlushUsage(ctx); err != nil && ctx.Err() == nil {
-				u.s.log.Error("writing token usage", "err", err)
+				u.s.backgroundError(ctx, "writing token usage", err)
 			}
 		}
 	}
