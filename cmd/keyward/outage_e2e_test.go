@@ -119,6 +119,10 @@ func TestOutagePostgres(t *testing.T) {
 	if status, _, e := call(t, "POST", h.url+"/v1/tokens", boot.Secret, mint); status != http.StatusCreated {
 		t.Fatalf("mint before the outage: %d %+v", status, e)
 	}
+	// A token this node has not cached: its verification needs the
+	// database.
+	var unused client.TokenSecret
+	h.okJSON(&unused, boot.Secret, "token", "create", "--name", "unused")
 	before := len(h.logs.String())
 
 	proxy.Cut()
@@ -131,6 +135,7 @@ func TestOutagePostgres(t *testing.T) {
 	}
 	status, hd, e := call(t, "GET", h.url+"/readyz", "", nil)
 	checkUnavailable(t, "/readyz during the outage", status, hd, e)
+	probeFrontEnds(t, h.url, unused.Secret)
 	// The follower's and listener's retries, and a usage flush (every 5 s).
 	time.Sleep(6 * time.Second)
 	during := h.logs.String()[before:]
@@ -255,4 +260,34 @@ func TestPartitionPostgres(t *testing.T) {
 	}
 	first.stop()
 	cut.stop()
+}
+
+// probeFrontEnds checks that the dashboard, OAuth, MCP and the API answer
+// 503 with Retry-After during the outage, in their own error shapes.
+func probeFrontEnds(t *testing.T, base, uncached string) {
+	t.Helper()
+	do := func(method, path, ctype, body string, hdr ...string) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s during the outage: got %d, Retry-After %q, %.200s; want 503 with Retry-After", method, path, resp.StatusCode, resp.Header.Get("Retry-After"), b)
+		}
+	}
+	do("GET", "/", "", "", "Cookie", "kw_session=abcdefabcdefabcdefabcdef")
+	do("GET", "/set-password/abcdefabcdefabcdef", "", "")
+	do("POST", "/oauth/register", "application/json", `{"redirect_uris":["http://127.0.0.1:9/cb"],"client_name":"x","token_endpoint_auth_method":"none"}`)
+	do("POST", "/oauth/token", "application/x-www-form-urlencoded", "grant_type=authorization_code&code=abc&client_id=dcr_abcdefabcdef&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&code_verifier=abcdefabcdefabcdefabcdefabcdefabcdefabcdefabc&resource=x")
+	do("POST", "/mcp", "application/json", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, "Authorization", "Bearer "+uncached, "Accept", "application/json, text/event-stream")
+	do("POST", "/v1/verify", "application/json", `{"token":"`+uncached+`"}`, "Authorization", "Bearer "+uncached)
 }
