@@ -193,6 +193,14 @@ func TestPartitionPostgres(t *testing.T) {
 	if got := whoamiStatus(t, cut.url, tok.Secret); got != http.StatusOK {
 		t.Fatalf("cut node, before the partition: got %d, want 200", got)
 	}
+	var verifier client.TokenSecret
+	first.okJSON(&verifier, boot.Secret, "key", "create", "--name", "resource server", "--permission", "tokens:verify")
+	verify := func() (int, http.Header, client.ErrorBody) {
+		return call(t, "POST", cut.url+"/v1/verify", verifier.Secret, map[string]string{"token": tok.Secret})
+	}
+	if status, _, e := verify(); status != http.StatusOK {
+		t.Fatalf("/v1/verify on the cut node, before the partition: %d %+v", status, e)
+	}
 	if got := metric(t, cut.url, "keyward_change_feed_stale"); got != "0" {
 		t.Errorf("keyward_change_feed_stale before the partition: %s, want 0", got)
 	}
@@ -217,7 +225,9 @@ func TestPartitionPostgres(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("cut node refused the revoked token %s after the cut (max-staleness %s)", refusedAfter.Round(time.Millisecond), maxStaleness)
-	status, hd, e := call(t, "GET", cut.url+"/readyz", "", nil)
+	status, hd, e := verify()
+	checkUnavailable(t, "/v1/verify on the cut node past --max-staleness", status, hd, e)
+	status, hd, e = call(t, "GET", cut.url+"/readyz", "", nil)
 	checkUnavailable(t, "/readyz on the cut node", status, hd, e)
 	if got := metric(t, cut.url, "keyward_change_feed_stale"); got != "1" {
 		t.Errorf("keyward_change_feed_stale during the partition: %s, want 1", got)
@@ -228,10 +238,12 @@ func TestPartitionPostgres(t *testing.T) {
 	}
 
 	proxy.Restore()
+	restoredAt := time.Now()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		got := whoamiStatus(t, cut.url, tok.Secret)
 		if got == http.StatusUnauthorized {
+			t.Logf("cut node refused the revoked token as revoked %s after the restore", time.Since(restoredAt).Round(time.Millisecond))
 			break
 		}
 		if got != http.StatusServiceUnavailable || time.Now().After(deadline) {
@@ -241,6 +253,9 @@ func TestPartitionPostgres(t *testing.T) {
 	}
 	if got := whoamiStatus(t, cut.url, boot.Secret); got != http.StatusOK {
 		t.Errorf("owner on the restored node: %d, want 200", got)
+	}
+	if status, _, e := verify(); status != http.StatusOK {
+		t.Errorf("/v1/verify on the restored node: %d %+v, want 200 (a verdict)", status, e)
 	}
 	if status, _, e := call(t, "GET", cut.url+"/readyz", "", nil); status != http.StatusOK {
 		t.Errorf("/readyz on the restored node: %d %+v", status, e)
