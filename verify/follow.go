@@ -37,6 +37,11 @@ type FollowOptions struct {
 	Poll time.Duration
 	// Batch is the most entries read at once; 0 means 1000.
 	Batch int
+	// ReadTimeout bounds each catch-up; 0 means 10 s. A database that
+	// stops answering without closing the connection (a partition that
+	// drops packets) fails the read, and the follower retries, rather
+	// than wait for TCP to give up.
+	ReadTimeout time.Duration
 	// Logger receives read failures; nil discards them.
 	Logger *slog.Logger
 }
@@ -58,6 +63,9 @@ func (c *Cache) Follow(ctx context.Context, feed Feed, opts FollowOptions) (done
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 1000
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = 10 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -84,7 +92,9 @@ func (c *Cache) follow(ctx context.Context, feed Feed, opts FollowOptions, seq i
 	defer tick.Stop()
 	for {
 		var err error
-		seq, err = c.catchUp(ctx, feed, opts, seq)
+		rctx, cancel := context.WithTimeout(ctx, opts.ReadTimeout)
+		seq, err = c.catchUp(rctx, feed, opts, seq)
+		cancel()
 		wait := (<-chan time.Time)(nil)
 		if err != nil && ctx.Err() == nil {
 			backoff = min(max(2*backoff, 50*time.Millisecond), maxBackoff)

@@ -73,3 +73,39 @@ func TestMaxStaleness(t *testing.T) {
 		}
 	}
 }
+
+// A feed read that hangs is cut short by ReadTimeout: the follower goes
+// stale rather than wait for ever, and catches up once the feed answers.
+func TestFollowHungRead(t *testing.T) {
+	f := newFixture(t)
+	feed := &fakeFeed{}
+	f.cache.SetMaxStaleness(50*time.Millisecond, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done, err := f.cache.Follow(ctx, feed, verify.FollowOptions{Poll: 10 * time.Millisecond, ReadTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-done }()
+	feed.mu.Lock()
+	feed.hang = true
+	feed.mu.Unlock()
+	time.Sleep(200 * time.Millisecond)
+	if _, stale := f.cache.Staleness(); !stale {
+		t.Fatal("not stale while every read hangs")
+	}
+	feed.mu.Lock()
+	feed.hang = false
+	feed.mu.Unlock()
+	feed.append(&keyward.Change{Kind: keyward.ChangePolicy, OrgID: "org_other"})
+	deadline := time.Now().Add(5 * time.Second)
+	for f.cache.Stats().LastSeq != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the follower did not recover from a hung read within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, stale := f.cache.Staleness(); stale {
+		t.Error("still stale after catching up")
+	}
+}
