@@ -207,11 +207,8 @@ type feedFlags struct {
 // parse returns the bound (0: none) and whether verdicts are served past
 // it.
 func (f feedFlags) parse() (time.Duration, bool, error) {
-	d, err := time.ParseDuration(f.maxStaleness)
-	if f.maxStaleness == "0" {
-		d, err = 0, nil
-	}
-	if err != nil || d < 0 {
+	d, err := keyward.ParseDuration(f.maxStaleness)
+	if err != nil {
 		return 0, false, usageError{fmt.Errorf("--max-staleness %q: want a duration such as \"30s\", or 0 for no bound", f.maxStaleness)}
 	}
 	switch f.staleVerdicts {
