@@ -306,3 +306,58 @@ func probeFrontEnds(t *testing.T, base, uncached string) {
 	do("POST", "/mcp", "application/json", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, "Authorization", "Bearer "+uncached, "Accept", "application/json, text/event-stream")
 	do("POST", "/v1/verify", "application/json", `{"token":"`+uncached+`"}`, "Authorization", "Bearer "+uncached)
 }
+
+// TestPartitionFailOpenPostgres is the partition under
+// --stale-verdicts=serve: past --max-staleness the cut node still answers
+// from its cache (the revoked token passes: the risk the operator chose),
+// but /readyz and keyward_change_feed_stale say it is stale.
+func TestPartitionFailOpenPostgres(t *testing.T) {
+	const maxStaleness = 2 * time.Second
+	direct, proxied, proxy := behindProxy(t)
+	first, cut := newHarness(t, direct), newHarness(t, proxied)
+	cut.serveArgs = []string{"--max-staleness", maxStaleness.String(), "--stale-verdicts", "serve"}
+	first.ok("", "migrate", "--database-url", direct)
+	first.start()
+	cut.start()
+	var boot struct {
+		Secret string `json:"secret"`
+	}
+	first.okJSON(&boot, "", "bootstrap", "--database-url", direct, "--email", "owner@example.com", "--org", "Acme")
+	var tok client.TokenSecret
+	first.okJSON(&tok, boot.Secret, "token", "create", "--name", "ci")
+	if got := whoamiStatus(t, cut.url, tok.Secret); got != http.StatusOK {
+		t.Fatalf("cut node, before the partition: got %d, want 200", got)
+	}
+
+	proxy.Cut()
+	cutAt := time.Now()
+	first.ok(boot.Secret, "token", "revoke", tok.Token.ID)
+	for metric(t, cut.url, "keyward_change_feed_stale") != "1" {
+		if time.Since(cutAt) > maxStaleness+time.Second {
+			t.Fatalf("keyward_change_feed_stale still 0 %s after the cut", time.Since(cutAt))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := whoamiStatus(t, cut.url, tok.Secret); got != http.StatusOK {
+		t.Errorf("fail-open node past --max-staleness: got %d, want 200 from its cache", got)
+	}
+	status, hd, e := call(t, "GET", cut.url+"/readyz", "", nil)
+	checkUnavailable(t, "/readyz on the stale fail-open node", status, hd, e)
+
+	proxy.Restore()
+	deadline := time.Now().Add(15 * time.Second)
+	for whoamiStatus(t, cut.url, tok.Secret) != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatal("the restored node still admits the revoked token 15s after the restore")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := metric(t, cut.url, "keyward_change_feed_stale"); got != "0" {
+		t.Errorf("keyward_change_feed_stale after the partition: %s, want 0", got)
+	}
+	if n := count(cut.logs.String(), "WARN", "behind the change feed for longer"); n != 1 {
+		t.Errorf("%d staleness warnings, want 1:\n%s", n, cut.logs.String())
+	}
+	first.stop()
+	cut.stop()
+}
