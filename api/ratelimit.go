@@ -26,16 +26,16 @@ func (s *server) countCaller(h http.Header, r *http.Request, c *service.Caller, 
 // countToken counts a request against the budget of the token with id,
 // whose own limit is own (0: the default).
 func (s *server) countToken(h http.Header, r *http.Request, id string, own int) error {
-	return s.count(h, r, httplimit.Budget{Key: httplimit.TokenKey(id), Limit: s.limits.TokenLimit(own), Window: s.limits.Period(), Who: "this token"})
+	return s.count(h, r, httplimit.Budget{Kind: "token", Key: httplimit.TokenKey(id), Limit: s.limits.TokenLimit(own), Window: s.limits.Period(), Who: "this token"})
 }
 
 // countAddress counts a request that presents no valid token against its
 // client address.
 func (s *server) countAddress(h http.Header, r *http.Request) error {
-	return s.count(h, r, httplimit.Budget{Key: httplimit.AddrKey(s.ip.Addr(r)), Limit: s.limits.IP, Window: s.limits.Period(), Who: "this address without a valid token"})
+	return s.count(h, r, httplimit.Budget{Kind: "address", Key: httplimit.AddrKey(s.ip.Addr(r)), Limit: s.limits.IP, Window: s.limits.Period(), Who: "this address without a valid token"})
 }
 
 func (s *server) count(h http.Header, r *http.Request, b httplimit.Budget) error {
-	return httplimit.Count(r.Context(), h, s.limits.Limiter, b, s.log,
+	return s.limits.Count(r.Context(), h, b, s.log,
 		slog.String("request_id", requestIDFrom(r.Context())), slog.String("path", r.URL.Path))
 }

@@ -2,12 +2,16 @@ package api_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -367,5 +371,151 @@ func TestRateLimitTwoNodes(t *testing.T) {
 				t.Fatalf("got %d successes and %d refusals of %d requests across two nodes, want %d successes", ok, limited, 3*n, want)
 			}
 		})
+	}
+}
+
+// cutProxy is a TCP proxy to a Redis that a test cuts (closing the
+// listener and every connection, so that the next command fails at once)
+// and restores on the same address.
+type cutProxy struct {
+	t      *testing.T
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	p := &cutProxy{t: t, target: target, addr: "127.0.0.1:0"}
+	p.restore()
+	p.addr = p.ln.Addr().String()
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *cutProxy) restore() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { io.Copy(u, c); u.Close() }()
+			go func() { io.Copy(c, u); c.Close() }()
+		}
+	}()
+}
+
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// Two nodes sharing one Redis, with --rate-limit-nodes 2, when Redis is
+// cut from both: a token of 6 an hour that spent 2 through Redis gets
+// ⌊5/2⌋ + ⌊4/2⌋ = 4 more across the two nodes while Redis is down, 6 in
+// all, the limit, with X-RateLimit-Limit the node's share, 3; once Redis
+// is back the budget is Redis's again, shared: what it had left, 4.
+func TestRateLimitRedisCut(t *testing.T) {
+	const limit = 6
+	e := newEnv(t)
+	rd := testenv.RedisServer(t)
+	target, err := url.Parse(rd.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutProxy(t, target.Host)
+	target.Host = proxy.addr
+	var nodes [2]*httptest.Server
+	for i := range nodes {
+		l, err := redislimit.Open(target.String(), redislimit.Options{Prefix: rd.Prefix, Nodes: 2, Pause: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		svc, err := service.New(e.store.(service.Store), service.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = httptest.NewServer(api.NewServer(svc, api.Options{RateLimit: httplimit.Options{Limiter: l, Token: limit, IP: 100}}))
+		t.Cleanup(nodes[i].Close)
+	}
+	secret := e.pat("owner@example.com", "acme")
+	call := func(i int) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", nodes[i%2].URL+"/v1/whoami", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("X-RateLimit-Limit")
+	}
+	// spend calls the nodes in turn until both refuse, and returns the
+	// successes, checking each answer's limit.
+	spend := func(wantLimit string) int {
+		t.Helper()
+		ok, refusedInARow := 0, 0
+		for i := 0; refusedInARow < 2; i++ {
+			if i > 4*limit {
+				t.Fatalf("still served after %d requests", i)
+			}
+			status, lim := call(i)
+			if lim != wantLimit {
+				t.Fatalf("request %d: got X-RateLimit-Limit %q, want %s", i+1, lim, wantLimit)
+			}
+			switch status {
+			case 200:
+				ok++
+				refusedInARow = 0
+			case 429:
+				refusedInARow++
+			default:
+				t.Fatalf("request %d: got status %d, want 200 or 429", i+1, status)
+			}
+		}
+		return ok
+	}
+	for i := 0; i < 2; i++ {
+		if status, lim := call(i); status != 200 || lim != strconv.Itoa(limit) {
+			t.Fatalf("request %d through Redis: got %d with limit %q, want 200 with %d", i+1, status, lim, limit)
+		}
+	}
+	proxy.cut()
+	if got := spend("3"); got != 4 {
+		t.Fatalf("Redis cut: got %d more successes across two nodes after 2 through Redis, want 4 (%d in all, want %d)", got, got+2, limit)
+	}
+	proxy.restore()
+	time.Sleep(20 * time.Millisecond) // past the limiters' pause
+	if got := spend(strconv.Itoa(limit)); got != limit-2 {
+		t.Fatalf("Redis back: got %d successes across two nodes, want %d, what Redis had left", got, limit-2)
 	}
 }

@@ -17,3 +17,10 @@ func (c *Client) Health(ctx context.Context) (*Health, error) {
 	var out Health
 	return &out, c.do(ctx, request{method: http.MethodGet, path: []string{"/healthz"}, noAuth: true}, &out)
 }
+
+// Ready asks GET /readyz, which needs no token: nil when the server can
+// serve, its database answering; an *Error with status 503 otherwise.
+func (c *Client) Ready(ctx context.Context) (*Health, error) {
+	var out Health
+	return &out, c.do(ctx, request{method: http.MethodGet, path: []string{"/readyz"}, noAuth: true}, &out)
+}

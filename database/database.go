@@ -83,6 +83,20 @@ func Migrate(ctx context.Context, url string) error {
 	return sqlite.Migrate(ctx, target)
 }
 
+// MigrationStatus reports which migrations the database that url names
+// has applied, and the versions it has that this keyward does not know,
+// without changing it.
+func MigrationStatus(ctx context.Context, url string) ([]sqlstore.MigrationState, []int64, error) {
+	backend, target, err := Parse(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	if backend == Postgres {
+		return postgres.MigrationStatus(ctx, target)
+	}
+	return sqlite.MigrationStatus(ctx, target)
+}
+
 // Backup copies the SQLite database that url names to the new file dest,
 // while servers may use it, without changing it. PostgreSQL databases are
 // backed up with pg_dump instead.

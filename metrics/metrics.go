@@ -30,6 +30,7 @@ type Metrics struct {
 	verifyLatency *prometheus.HistogramVec
 	requests      *prometheus.CounterVec
 	reqLatency    *prometheus.HistogramVec
+	rateLimited   *prometheus.CounterVec
 
 	// verdicts holds the counter and histogram of each endpoint and code
 	// seen, so that recording a verdict (before every request of a guarded
@@ -74,8 +75,13 @@ func New() *Metrics {
 			Help:      "Time to answer HTTP requests, by route pattern.",
 			Buckets:   prometheus.DefBuckets,
 		}, []string{"route"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace,
+			Name:      "rate_limited_requests_total",
+			Help:      "Requests answered 429 because a budget was spent, by budget: token, address, or a per-address bucket (oauth-register, mcp-auth, ...).",
+		}, []string{"budget"}),
 	}
-	m.reg.MustRegister(m.verifications, m.verifyLatency, m.requests, m.reqLatency,
+	m.reg.MustRegister(m.verifications, m.verifyLatency, m.requests, m.reqLatency, m.rateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -102,6 +108,27 @@ func (m *Metrics) GaugeFunc(name, help string, fn func() float64) error {
 // returns at each scrape (for example cache hits kept by another package).
 func (m *Metrics) CounterFunc(name, help string, fn func() float64) error {
 	return m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, fn))
+}
+
+// RateLimited records one request refused because budget was spent.
+func (m *Metrics) RateLimited(budget string) {
+	if m == nil {
+		return
+	}
+	m.rateLimited.WithLabelValues(budget).Inc()
+}
+
+// BuildInfo registers keyward_build_info, 1 with the version and Go
+// version as labels, as Prometheus's own build_info metrics are.
+func (m *Metrics) BuildInfo(version, goVersion string) error {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace:   Namespace,
+		Name:        "build_info",
+		Help:        "Always 1; its labels say which keyward this is.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": goVersion},
+	})
+	g.Set(1)
+	return m.Register(g)
 }
 
 // Verification records one verdict: endpoint is "verify" or "auth", code

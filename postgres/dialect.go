@@ -21,6 +21,7 @@ const (
 // dialect is PostgreSQL's.
 var dialect = sqlstore.Dialect{
 	Name:                  "postgres",
+	HasTable:              `SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1`,
 	WriteTx:               sql.TxOptions{Isolation: sql.LevelSerializable},
 	ReadTx:                sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	IsUniqueViolation:     hasCode("23505"),

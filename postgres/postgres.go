@@ -54,6 +54,25 @@ func Migrate(ctx context.Context, connString string) error {
 	return nil
 }
 
+// MigrationStatus reports which embedded migrations the PostgreSQL
+// database at connString has applied, without changing it.
+func MigrationStatus(ctx context.Context, connString string) ([]sqlstore.MigrationState, []int64, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := connect(ctx, connString)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	states, unknown, err := sqlstore.MigrationStatus(ctx, db, dialect, ms)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	return states, unknown, nil
+}
+
 // Migrations returns the embedded migrations, oldest first.
 func Migrations() ([]sqlstore.Migration, error) {
 	sub, err := fs.Sub(migrationFiles, "migrations")

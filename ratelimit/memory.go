@@ -103,6 +103,39 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Dur
 	return c.Result(limit, now, tat, allowed, time.Nanosecond), nil
 }
 
+// Withhold makes key's whole budget come back no sooner than d from now:
+// its TAT becomes at least now+d, so that a budget of limit requests per
+// window has at most limit - ⌈d / (window/limit)⌉ left. It never gives
+// budget back, and d ≤ 0 does nothing. The Redis limiter keeps its
+// fallback in step with what Redis last said of a key this way. Like
+// Allow, it holds at most MaxKeys keys.
+func (m *Memory) Withhold(key string, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	now := m.now().UnixNano()
+	tat := now + int64(d)
+	k := maphash.String(m.seed, key)
+	sh := &m.shards[k&(shardCount-1)]
+	sh.mu.Lock()
+	if now >= sh.nextSweep {
+		sh.sweep(now)
+	}
+	old, held := sh.tats[k]
+	switch {
+	case held && old >= tat:
+	case !held && len(sh.tats) >= m.max:
+		sh.sweep(now)
+		if len(sh.tats) >= m.max {
+			sh.evict()
+		}
+		fallthrough
+	default:
+		sh.tats[k] = tat
+	}
+	sh.mu.Unlock()
+}
+
 // sweep drops the keys whose whole budget is back at now: they are the
 // same as keys never seen. The caller holds the lock.
 func (sh *shard) sweep(now int64) {

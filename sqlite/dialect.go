@@ -15,6 +15,7 @@ import (
 // transactions.
 var dialect = sqlstore.Dialect{
 	Name:                  "sqlite",
+	HasTable:              `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`,
 	WriteTx:               sql.TxOptions{},
 	ReadTx:                sql.TxOptions{ReadOnly: true},
 	IsUniqueViolation:     isUniqueViolation,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/keyward/keyward/sqlstore"
@@ -58,6 +59,33 @@ func Migrate(ctx context.Context, path string) error {
 		return fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	return nil
+}
+
+// MigrationStatus reports which embedded migrations the SQLite database
+// at path has applied, without changing it; a file that does not exist
+// yet has none (and is not created).
+func MigrationStatus(ctx context.Context, path string) ([]sqlstore.MigrationState, []int64, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		states := make([]sqlstore.MigrationState, len(ms))
+		for i, m := range ms {
+			states[i] = sqlstore.MigrationState{Migration: m}
+		}
+		return states, nil, nil
+	}
+	db, err := openPool(path, readDSN(path), 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	states, unknown, err := sqlstore.MigrationStatus(ctx, db, dialect, ms)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return states, unknown, nil
 }
 
 // Migrations returns the embedded migrations, oldest first.

@@ -56,6 +56,10 @@ type Dialect struct {
 	// releases it. Where nil, each migration's own write transaction is the
 	// only serialisation needed.
 	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func() error, err error)
+
+	// HasTable is a query of one parameter, a table's name, that answers
+	// how many tables of that name the schema has (0 or 1).
+	HasTable string
 }
 
 func (d *Dialect) uniqueViolation(err error) bool {

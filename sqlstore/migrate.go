@@ -125,3 +125,52 @@ func migrateOne(ctx context.Context, conn *sql.Conn, m Migration) (bool, error) 
 	}
 	return true, tx.Commit()
 }
+
+// MigrationState is one migration and whether the database has it.
+type MigrationState struct {
+	Migration
+	// AppliedAt is when it was applied; nil while it is pending.
+	AppliedAt *time.Time
+}
+
+// MigrationStatus reads, without changing anything, which of ms the
+// database has applied, and the versions it has applied that ms does not
+// know (a newer keyward migrated it).
+func MigrationStatus(ctx context.Context, db *sql.DB, d Dialect, ms []Migration) (states []MigrationState, unknown []int64, err error) {
+	defer wrap(&err, "migration status")
+	applied := map[int64]time.Time{}
+	var n int
+	if err := db.QueryRowContext(ctx, d.HasTable, "schema_migrations").Scan(&n); err != nil {
+		return nil, nil, err
+	}
+	if n > 0 {
+		rows, err := db.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v, at int64
+			if err := rows.Scan(&v, &at); err != nil {
+				return nil, nil, err
+			}
+			applied[v] = time.UnixMicro(at).UTC()
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, m := range ms {
+		st := MigrationState{Migration: m}
+		if at, ok := applied[m.Version]; ok {
+			st.AppliedAt = &at
+			delete(applied, m.Version)
+		}
+		states = append(states, st)
+	}
+	for v := range applied {
+		unknown = append(unknown, v)
+	}
+	slices.Sort(unknown)
+	return states, unknown, nil
+}

@@ -40,8 +40,26 @@ func Migrations(t *testing.T, db *sql.DB, d sqlstore.Dialect, ms []sqlstore.Migr
 		}
 	}
 
+	status := func(what string, wantApplied int, wantUnknown []int64, ms []sqlstore.Migration) {
+		t.Helper()
+		states, unknown, err := sqlstore.MigrationStatus(ctx, db, d, ms)
+		noErr(t, what+": MigrationStatus", err)
+		n := 0
+		for _, st := range states {
+			if st.AppliedAt != nil {
+				n++
+			}
+		}
+		if len(states) != len(ms) || n != wantApplied || !slices.Equal(unknown, wantUnknown) {
+			t.Errorf("%s: MigrationStatus gives %d states, %d applied, unknown %v; want %d, %d, %v", what, len(states), n, unknown, len(ms), wantApplied, wantUnknown)
+		}
+	}
+	status("before Migrate", 0, nil, ms)
+
 	applied, err := sqlstore.Migrate(ctx, db, d, ms)
 	noErr(t, "first Migrate", err)
+	status("after Migrate", len(ms), nil, ms)
+	status("by an older keyward", len(ms)-1, []int64{last}, ms[:len(ms)-1])
 	if !slices.Equal(applied, all) {
 		t.Errorf("first Migrate: got versions %v applied, want %v", applied, all)
 	}

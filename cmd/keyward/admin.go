@@ -51,7 +51,7 @@ func (a *app) adminOrgCreateCmd() *cobra.Command {
 			if a.json() {
 				return a.printJSON(out)
 			}
-			t := newTable(a.stdout, "ID", "SLUG", "NAME", "OWNER")
+			t := a.newTable("ID", "SLUG", "NAME", "OWNER")
 			t.row(out.ID, out.Slug, out.Name, owner)
 			return t.flush()
 		},
@@ -99,7 +99,7 @@ func (a *app) adminUserCreateCmd() *cobra.Command {
 			if a.json() {
 				return a.printJSON(out)
 			}
-			t := newTable(a.stdout, "ID", "EMAIL", "NAME", "ORG", "ROLE")
+			t := a.newTable("ID", "EMAIL", "NAME", "ORG", "ROLE")
 			if org == "" {
 				role = ""
 			}

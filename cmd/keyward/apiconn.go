@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/keyward/keyward/client"
@@ -27,6 +28,10 @@ func (a *app) addOrgFlag(cmd *cobra.Command, c *apiConn) {
 }
 
 // userAgent is what the CLI tells the server it is.
+// noCredential is the failure of an API command given no server or no
+// token; it exits with status 4.
+type noCredential struct{ error }
+
 func userAgent() string { return "keyward-cli/" + buildVersion() }
 
 // client returns a client for the server and token chosen by the flags,
@@ -55,10 +60,10 @@ func (a *app) client(c *apiConn) (*client.Client, error) {
 		}
 	}
 	if url == "" {
-		return nil, fmt.Errorf("no server: give --url, set KEYWARD_URL or run 'keyward login'")
+		return nil, noCredential{errors.New("no server: give --url, set KEYWARD_URL or run 'keyward login'")}
 	}
 	if token == "" {
-		return nil, fmt.Errorf("no token for %s: give --token, set KEYWARD_TOKEN or run 'keyward login'", url)
+		return nil, noCredential{fmt.Errorf("no token for %s: give --token, set KEYWARD_TOKEN or run 'keyward login'", url)}
 	}
 	return client.New(url, token, client.WithUserAgent(userAgent())), nil
 }

@@ -90,7 +90,7 @@ func (a *app) auditCmd() *cobra.Command {
 			if a.json() {
 				return a.printJSON(page)
 			}
-			t := newTable(a.stdout, "TIME", "ACTION", "ACTOR", "TARGET", "IP", "DETAILS")
+			t := a.newTable("TIME", "ACTION", "ACTOR", "TARGET", "IP", "DETAILS")
 			for _, e := range page.Events {
 				t.row(e.Time.UTC().Format("2006-01-02 15:04:05"), e.Action, e.Actor, e.Target, e.IP, compactJSON(e.Details))
 			}

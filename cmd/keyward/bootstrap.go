@@ -69,7 +69,7 @@ users it changes nothing and fails.`,
 			if a.json() {
 				return a.printJSON(out)
 			}
-			t := newTable(a.stdout)
+			t := a.newTable()
 			t.row("Owner:", person(out.User))
 			t.row("Org:", fmt.Sprintf("%s (%s, %s)", out.Org.Name, out.Org.Slug, out.Org.ID))
 			t.row("Token:", fmt.Sprintf("%s %q (%s)", out.Token.ID, out.Token.Name, out.Token.Kind))

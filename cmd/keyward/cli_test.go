@@ -22,11 +22,17 @@ type result struct {
 }
 
 // runCLI runs the command line with env as its only environment and stdin
-// as its standard input.
+// as its standard input. Its stdout writes as a terminal's does unless env
+// sets KEYWARD_FORCE_TTY.
 func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "KEYWARD_FORCE_TTY" {
+			return v
+		}
+		return "1"
+	}
 	code := run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errb)
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }
@@ -150,7 +156,7 @@ func TestLoginWhoamiLogout(t *testing.T) {
 		t.Errorf("credentials still there after logout: %v", err)
 	}
 	r = runCLI(t, env, "", "whoami")
-	if r.code != 1 || !strings.Contains(r.stderr, "keyward: no server") {
+	if r.code != 4 || !strings.Contains(r.stderr, "keyward: no server") {
 		t.Errorf("whoami after logout: got exit %d, %q, want a failure saying there is no server", r.code, r.stderr)
 	}
 	for _, ua := range api.uas {
@@ -165,7 +171,7 @@ func TestLoginRefusesBadToken(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"KEYWARD_CONFIG_DIR": dir}
 	r := runCLI(t, env, "kw_pat_wrong", "login", "--url", api.srv.URL, "--with-token")
-	if r.code != 1 || !strings.Contains(r.stderr, "keyward: checking the token") || !strings.Contains(r.stderr, "invalid token (unauthorized)") {
+	if r.code != 4 || !strings.Contains(r.stderr, "keyward: checking the token") || !strings.Contains(r.stderr, "invalid token (unauthorized)") {
 		t.Errorf("got exit %d, %q, want a failure with the API's message and code", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "credentials.json")); !os.IsNotExist(err) {
@@ -189,7 +195,7 @@ func TestCredentialPrecedence(t *testing.T) {
 
 	// The stored token is never sent to another server.
 	r := runCLI(t, env, "", "whoami", "--url", b.srv.URL)
-	if r.code != 1 || !strings.Contains(r.stderr, "no token for "+b.srv.URL) {
+	if r.code != 4 || !strings.Contains(r.stderr, "no token for "+b.srv.URL) {
 		t.Errorf("other server: got exit %d, %q, want no token for it", r.code, r.stderr)
 	}
 	if len(b.requests()) != 0 {
@@ -329,11 +335,11 @@ func TestFailures(t *testing.T) {
 		stderr string
 	}{
 		{"api error", []string{"token", "show", "tok_x"}, 1, "keyward: token not found (not_found)\n"},
-		{"wrong token", []string{"token", "list", "--token", "kw_pat_nope"}, 1, "keyward: invalid token (unauthorized)\n"},
+		{"wrong token", []string{"token", "list", "--token", "kw_pat_nope"}, 4, "keyward: invalid token (unauthorized)\n"},
 		{"missing name", []string{"token", "create"}, 2, "keyward: --name is required\n"},
 		{"missing arg", []string{"token", "show"}, 2, "keyward: keyward token show: accepts 1 arg(s), received 0\n"},
 		{"unknown flag", []string{"token", "list", "--nope"}, 2, "keyward: unknown flag: --nope\n"},
-		{"unknown command", []string{"tokens"}, 2, "keyward: unknown command"},
+		{"unknown command", []string{"tokens"}, 1, "keyward: unknown command \"tokens\" for \"keyward\"\n\nDid you mean this?\n\ttoken\n"},
 		{"bad output", []string{"-o", "yaml", "version"}, 2, "keyward: unknown output \"yaml\""},
 		{"bad scope", []string{"token", "create", "--name", "x", "--scope", "monitor"}, 2, "keyward: scope \"monitor\""},
 		{"delete all unconfirmed", []string{"token", "delete", "--all"}, 2, "add --yes to confirm"},

@@ -51,7 +51,7 @@ next request; removal revokes their tokens in the org.`,
 			if a.json() {
 				return a.printJSON(page)
 			}
-			t := newTable(a.stdout, "USER ID", "EMAIL", "NAME", "ROLE", "STATUS", "SINCE")
+			t := a.newTable("USER ID", "EMAIL", "NAME", "ROLE", "STATUS", "SINCE")
 			for _, m := range page.Members {
 				t.row(m.User.ID, m.User.Email, m.User.Name, m.Role, memberStatus(m), fmtTime(&m.CreatedAt))
 			}
@@ -123,7 +123,7 @@ next request; removal revokes their tokens in the org.`,
 			if a.json() {
 				return a.printJSON(page)
 			}
-			t := newTable(a.stdout, "ID", "EMAIL", "ROLE", "STATE", "UNTIL")
+			t := a.newTable("ID", "EMAIL", "ROLE", "STATE", "UNTIL")
 			for _, inv := range page.Invitations {
 				t.row(inv.ID, inv.Email, inv.Role, inv.State, fmtTime(&inv.ExpiresAt))
 			}
@@ -204,7 +204,7 @@ func (a *app) printMember(m *client.Member) error {
 	if a.json() {
 		return a.printJSON(m)
 	}
-	t := newTable(a.stdout)
+	t := a.newTable()
 	t.row("User:", person(m.User))
 	t.row("Org:", m.OrgID)
 	t.row("Role:", m.Role)
@@ -218,7 +218,7 @@ func (a *app) printInvite(inv *client.Invite) error {
 	if a.json() {
 		return a.printJSON(inv)
 	}
-	t := newTable(a.stdout)
+	t := a.newTable()
 	t.row("Invitation:", inv.Invitation.ID)
 	t.row("Email:", inv.Invitation.Email)
 	t.row("Role:", inv.Invitation.Role)

@@ -91,7 +91,7 @@ func (a *app) printPolicy(p *client.Policy) error {
 	if a.json() {
 		return a.printJSON(p)
 	}
-	t := newTable(a.stdout)
+	t := a.newTable()
 	t.row("Require expiry:", fmt.Sprint(p.RequireExpiry))
 	maxLifetime := str(p.MaxLifetime)
 	if maxLifetime == "" {

@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +99,18 @@ func TestServeRateLimits(t *testing.T) {
 				t.Fatalf("request %d with a token: got %d with limit %q, want %d with limit 3", i+1, status, h.Get("X-RateLimit-Limit"), want)
 			}
 		}
+		// The metrics count each 429 by its budget, and say which keyward
+		// this is.
+		metrics := scrape(t, url+"/metrics")
+		for _, want := range []string{
+			`keyward_rate_limited_requests_total{budget="address"} 1`,
+			`keyward_rate_limited_requests_total{budget="token"} 1`,
+			`keyward_build_info{goversion="` + runtime.Version() + `",version="` + buildVersion() + `"} 1`,
+		} {
+			if !strings.Contains(metrics, want+"\n") {
+				t.Errorf("/metrics has no line %s", want)
+			}
+		}
 	})
 
 	t.Run("Redis", func(t *testing.T) {
@@ -135,6 +151,9 @@ func TestServeRateLimitMistakes(t *testing.T) {
 		{"env", map[string]string{"KEYWARD_RATE_LIMIT_TOKEN": "lots"}, nil, "KEYWARD_RATE_LIMIT_TOKEN"},
 		{"negative", nil, []string{"--rate-limit-ip", "-1"}, "--rate-limit-ip -1"},
 		{"url", nil, []string{"--redis-url", "http://user:hunter2@host/"}, "--redis-url"},
+		{"nodes", nil, []string{"--rate-limit-nodes", "0"}, "--rate-limit-nodes 0"},
+		{"nodes negative", map[string]string{"KEYWARD_RATE_LIMIT_NODES": "-2"}, nil, "--rate-limit-nodes -2"},
+		{"nodes env", map[string]string{"KEYWARD_RATE_LIMIT_NODES": "many"}, nil, "KEYWARD_RATE_LIMIT_NODES=\"many\": want a whole number of nodes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := map[string]string{"KEYWARD_DATABASE_URL": filepath.Join(t.TempDir(), "k.db")}
@@ -147,4 +166,64 @@ func TestServeRateLimitMistakes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// --rate-limit-nodes (or KEYWARD_RATE_LIMIT_NODES, default 2) is how many
+// nodes share the Redis budgets: while Redis is down, here from the
+// start, each node admits its share, ⌈limit/N⌉, and its headers say so.
+func TestServeRateLimitNodes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "redis://" + ln.Addr().String() + "/0"
+	ln.Close() // nothing listens there: Redis is down
+	for _, c := range []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		share int
+	}{
+		{"default", nil, nil, 3},                                            // ⌈6/2⌉
+		{"flag", nil, []string{"--rate-limit-nodes", "3"}, 2},               // ⌈6/3⌉
+		{"env", map[string]string{"KEYWARD_RATE_LIMIT_NODES": "4"}, nil, 2}, // ⌈6/4⌉
+		{"one", nil, []string{"--rate-limit-nodes", "1"}, 6},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := map[string]string{"KEYWARD_DATABASE_URL": filepath.Join(t.TempDir(), "k.db"), "KEYWARD_REDIS_URL": down, "KEYWARD_RATE_LIMIT_IP": "6"}
+			for k, v := range c.env {
+				env[k] = v
+			}
+			url := startServe(t, env, c.args...)
+			for i := 1; i <= c.share+1; i++ {
+				status, h := get(t, url+"/v1/whoami", "")
+				want := 401
+				if i > c.share {
+					want = 429
+				}
+				if status != want || h.Get("X-RateLimit-Limit") != strconv.Itoa(c.share) {
+					t.Fatalf("request %d with Redis down: got %d with limit %q, want %d with limit %d, this node's share of 6", i, status, h.Get("X-RateLimit-Limit"), want, c.share)
+				}
+			}
+		})
+	}
+	r := runCLI(t, nil, "", "serve", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "--rate-limit-nodes") || !strings.Contains(r.stdout, "$KEYWARD_RATE_LIMIT_NODES") || !strings.Contains(r.stdout, "(default 2)") {
+		t.Fatalf("serve --help: exit %d, %q; want --rate-limit-nodes with its variable and default 2", r.code, r.stdout)
+	}
+}
+
+// scrape returns the body of a GET of url.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -38,7 +38,7 @@ operations are create read list update delete share unshare publish subscribe.`,
 					fmt.Fprintf(s.a.stderr, "No scopes: %s %s may do all its role allows.\n", s.noun, tok.ID)
 					return nil
 				}
-				t := newTable(s.a.stdout, "SCOPE ID", "ENTITY TYPE", "ENTITY ID", "OPERATIONS")
+				t := s.a.newTable("SCOPE ID", "ENTITY TYPE", "ENTITY ID", "OPERATIONS")
 				for _, sc := range tok.Scopes {
 					t.row(sc.ID, sc.EntityType, sc.EntityID, strings.Join(sc.Operations, ","))
 				}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -32,6 +33,7 @@ func (a *app) serveCmd() *cobra.Command {
 		addr, publicURL string
 		limits          rateFlags
 		edge            edgeFlags
+		logs            logFlags
 		retention       string
 		headroom        string
 		feed            feedFlags
@@ -49,12 +51,13 @@ trusted proxies and the route policy of GET /v1/auth; it is checked at
 start, and any mistake stops serve with a message naming the field.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge, retention, headroom, feed)
+			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge, logs, retention, headroom, feed)
 		},
 	}
 	db.add(a, cmd)
 	limits.add(a, cmd)
 	edge.add(a, cmd)
+	logs.add(a, cmd)
 	cmd.Flags().StringVar(&addr, "addr", envOr(a.getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on, HOST:PORT ($KEYWARD_ADDR)")
 	cmd.Flags().StringVar(&retention, "change-retention", envOr(a.getenv, "KEYWARD_CHANGE_RETENTION", "24h"),
 		"how long change-feed entries are kept, at least 1m; a node cut off from the database for longer empties its verification cache when it comes back ($KEYWARD_CHANGE_RETENTION)")
@@ -69,7 +72,7 @@ start, and any mistake stops serve with a message naming the field.`,
 }
 
 // serve runs the server until ctx ends.
-func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags, retention, headroom string, feed feedFlags) error {
+func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags, logs logFlags, retention, headroom string, feed feedFlags) error {
 	if publicURL != "" {
 		if _, err := mcp.ParsePublicURL(publicURL); err != nil {
 			return err
@@ -88,7 +91,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	if err != nil || headroomMiB < 0 || headroomMiB > 1<<20 {
 		return usageError{fmt.Errorf("--heap-headroom %q: want a whole number of MiB, 0 to leave the runtime's default", headroom)}
 	}
-	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	log, err := logs.logger(a.stderr)
+	if err != nil {
+		return err
+	}
 	cfg, err := edge.load(&db)
 	if err != nil {
 		return err
@@ -133,6 +139,11 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		ln.Close()
 		return err
 	}
+	if err := reg.BuildInfo(buildVersion(), runtime.Version()); err != nil {
+		ln.Close()
+		return err
+	}
+	rateLimits.Refused = reg.RateLimited
 	// The OAuth endpoints and failed authentication on /mcp are counted
 	// per client address, as the API counts requests without a token.
 	addrLimit := httplimit.NewAddressLimiter(rateLimits, cfg.TrustedProxies, log)

@@ -51,6 +51,9 @@ func TestServeInProcess(t *testing.T) {
 	if _, err := client.New(url, "").Health(ctx); err != nil {
 		t.Fatalf("healthz: %v", err)
 	}
+	if r := runCLI(t, env, "", "health", "--url", url); r.code != 0 || !strings.Contains(r.stdout, "is ready") {
+		t.Fatalf("keyward health: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
 
 	r := runCLI(t, env, "", "-o", "json", "bootstrap", "--email", "ann@example.com", "--org", "Acme")
 	if r.code != 0 {

@@ -138,7 +138,7 @@ func (s *credentialSet) listCmd() *cobra.Command {
 				fmt.Fprintf(s.a.stderr, "No %ss.\n", s.noun)
 				return nil
 			}
-			t := newTable(s.a.stdout, "ID", "NAME", "KIND", "TOKEN", "STATUS", "SOURCE", "CREATED", "EXPIRES", "LAST USED")
+			t := s.a.newTable("ID", "NAME", "KIND", "TOKEN", "STATUS", "SOURCE", "CREATED", "EXPIRES", "LAST USED")
 			for _, tok := range page.Tokens {
 				t.row(tok.ID, tok.Name, tok.Kind, tok.Display, tok.Status, tok.Source,
 					fmtTime(&tok.CreatedAt), fmtTime(tok.ExpiresAt), fmtTime(tok.LastUsedAt))
@@ -411,7 +411,7 @@ func (a *app) printToken(tok *client.Token) error {
 	if a.json() {
 		return a.printJSON(tok)
 	}
-	t := newTable(a.stdout)
+	t := a.newTable()
 	t.row("ID:", tok.ID)
 	t.row("Name:", tok.Name)
 	t.row("Description:", tok.Description)

@@ -25,7 +25,7 @@ func (a *app) whoamiCmd() *cobra.Command {
 			if a.json() {
 				return a.printJSON(w)
 			}
-			t := newTable(a.stdout)
+			t := a.newTable()
 			if w.User != nil {
 				t.row("User:", person(*w.User))
 			}

@@ -44,6 +44,6 @@ func (l *AddressLimiter) Allow(w http.ResponseWriter, r *http.Request, bucket st
 	if l == nil {
 		return nil
 	}
-	b := Budget{Key: bucket + ":" + AddrKey(l.ip.Addr(r)), Limit: l.limits.IP, Window: l.limits.Period(), Who: "this address"}
-	return Count(r.Context(), w.Header(), l.limits.Limiter, b, l.log, slog.String("path", r.URL.Path))
+	b := Budget{Kind: bucket, Key: bucket + ":" + AddrKey(l.ip.Addr(r)), Limit: l.limits.IP, Window: l.limits.Period(), Who: "this address"}
+	return l.limits.Count(r.Context(), w.Header(), b, l.log, slog.String("path", r.URL.Path))
 }

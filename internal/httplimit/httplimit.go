@@ -51,6 +51,9 @@ type Options struct {
 	IP int
 	// Window is the period of both budgets; 0 means an hour.
 	Window time.Duration
+	// Refused, if set, is told of each request a spent budget refuses,
+	// with the budget's Kind, for metrics.
+	Refused func(kind string)
 }
 
 // Period is the window of both budgets.
@@ -89,6 +92,9 @@ func AddrKey(ip netip.Addr) string {
 
 // Budget is one budget a request is counted against.
 type Budget struct {
+	// Kind names the budget's kind for metrics: "token", "address", or an
+	// address budget's bucket.
+	Kind string
 	// Key names the budget in the limiter (TokenKey, AddrKey, with a
 	// bucket's prefix where one address has several).
 	Key string
@@ -114,18 +120,18 @@ var (
 	canonReset     = http.CanonicalHeaderKey(HeaderReset)
 )
 
-// Count counts one request against b in l and sets the rate limit headers
-// in h. It returns a keyward.Error with code ERATELIMITED, whose message
+// Count counts one request against b in o's limiter and sets the rate
+// limit headers in h. It returns a keyward.Error with code ERATELIMITED, whose message
 // and detail may be shown to the client, with Retry-After set, when the
 // budget is spent; the caller answers 429 in its own format. A limiter
 // failure lets the request through, logged at WARN to log with attrs
 // (unless ctx has ended): rate limits guard the service, they must not
 // stop it.
-func Count(ctx context.Context, h http.Header, l Limiter, b Budget, log *slog.Logger, attrs ...slog.Attr) error {
-	if b.Limit <= 0 || l == nil {
+func (o Options) Count(ctx context.Context, h http.Header, b Budget, log *slog.Logger, attrs ...slog.Attr) error {
+	if b.Limit <= 0 || o.Limiter == nil {
 		return nil
 	}
-	res, err := l.Allow(ctx, b.Key, b.Limit, b.Window)
+	res, err := o.Limiter.Allow(ctx, b.Key, b.Limit, b.Window)
 	if err != nil {
 		if ctx.Err() == nil && log != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "rate limit not checked", append(attrs, slog.String("err", err.Error()))...)
@@ -145,6 +151,9 @@ func Count(ctx context.Context, h http.Header, l Limiter, b Budget, log *slog.Lo
 	h[canonLimit], h[canonRemaining], h[canonReset] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	if res.Allowed {
 		return nil
+	}
+	if o.Refused != nil {
+		o.Refused(b.Kind)
 	}
 	retry := RetrySeconds(res.RetryAfter)
 	h.Set(HeaderRetryAfter, strconv.FormatInt(retry, 10))

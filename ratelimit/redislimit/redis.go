@@ -39,8 +39,33 @@ const defaultPause = time.Second
 // When Redis cannot be reached, the Limiter fails over to a per-node
 // ratelimit.Memory: it logs a warning, counts the failure (Failures), and for a pause of a
 // second answers from the Memory without trying Redis, so a Redis outage
-// neither stops the API nor slows every request by a timeout. While it
-// lasts each node enforces the limits on its own, as without Redis.
+// neither stops the API nor slows every request by a timeout.
+//
+// While Redis is down, each node takes only its share of a budget, so
+// that an outage cannot multiply a limit by the number of nodes. With L
+// the limit of a key per window W, N the expected nodes (Options.Nodes)
+// and s = ⌈L/N⌉ the share:
+//
+//   - A node checks the key against a budget of its own of s requests
+//     per W (the GCRA: s at once, then one more every W/s), and the
+//     X-RateLimit headers it gives say so: Limit s, Remaining and Reset
+//     of that share.
+//   - A node that had an answer from Redis about the key starts the
+//     outage with less: of R remaining, Redis's last word to it, its
+//     share is ⌊R/N⌋, given back at one every W/s since (that answer is
+//     kept in the fallback Memory, so only for keys seen until their
+//     share is whole again, within the Memory's MaxKeys).
+//
+// So N nodes that fail over together admit, in an outage of length T, at
+// most N·s + N·⌊T/(W/s)⌋ requests of a key, beyond what Redis admitted
+// before it: in a short outage N·s, which is L when N divides L and less
+// than L+N otherwise, and never more than N·s per window after that. If
+// every node had heard the key's current R from Redis, the short outage
+// admits at most N·⌊R/N⌋ ≤ R: the budget Redis had left, and no more.
+// Nodes beyond N add s each; fewer nodes than N just enforce less than L
+// while Redis is down. A node's share of what it counted during the
+// outage stays spent when Redis is back; Redis's count goes on from where
+// it was, so budgets are shared again from the first answer.
 type Limiter struct {
 	client   redis.Scripter
 	closer   func() error
@@ -49,6 +74,7 @@ type Limiter struct {
 	fallback *ratelimit.Memory
 	log      *slog.Logger
 	pause    time.Duration
+	nodes    int
 
 	failures  atomic.Uint64
 	downUntil atomic.Int64 // Unix nanoseconds; Redis is not tried before
@@ -71,12 +97,17 @@ type Options struct {
 	// Pause is how long Redis is left alone after a failure; 0 means one
 	// second.
 	Pause time.Duration
+	// Nodes is how many nodes are expected to share the budgets; while
+	// Redis is down each takes ⌈limit/Nodes⌉ of a budget (see Limiter). 0
+	// means 1: a single node goes on from Redis's count with the whole
+	// budget.
+	Nodes int
 }
 
 // New returns a limiter over client, which the caller keeps and
 // closes.
 func New(client redis.Scripter, opts Options) *Limiter {
-	r := &Limiter{client: client, prefix: opts.Prefix, now: opts.Now, fallback: opts.Fallback, log: opts.Logger, pause: opts.Pause}
+	r := &Limiter{client: client, prefix: opts.Prefix, now: opts.Now, fallback: opts.Fallback, log: opts.Logger, pause: opts.Pause, nodes: max(opts.Nodes, 1)}
 	if r.prefix == "" {
 		r.prefix = DefaultPrefix
 	}
@@ -151,6 +182,9 @@ func (r *Limiter) Close() error {
 	return r.closer()
 }
 
+// Nodes returns the number of nodes expected to share the budgets.
+func (r *Limiter) Nodes() int { return r.nodes }
+
 // Failures returns how many checks Redis failed since the start (each
 // answered by the fallback), for metrics.
 func (r *Limiter) Failures() uint64 { return r.failures.Load() }
@@ -165,8 +199,9 @@ func (r *Limiter) Allow(ctx context.Context, key string, limit int, window time.
 	if err != nil {
 		return ratelimit.Result{}, err
 	}
+	share := (limit + r.nodes - 1) / r.nodes
 	if time.Now().UnixNano() < r.downUntil.Load() {
-		return r.fallback.Allow(ctx, key, limit, window)
+		return r.fallback.Allow(ctx, key, share, window)
 	}
 	now := int64(-1)
 	if r.now != nil {
@@ -181,18 +216,31 @@ func (r *Limiter) Allow(ctx context.Context, key string, limit int, window time.
 			return ratelimit.Result{}, ctxErr
 		}
 		r.fail(err)
-		return r.fallback.Allow(ctx, key, limit, window)
+		return r.fallback.Allow(ctx, key, share, window)
 	}
 	if r.downUntil.Load() != 0 && r.downUntil.Swap(0) != 0 {
 		r.log.Warn("rate limits: Redis is back; budgets are shared again")
 	}
-	return c.Result(limit, v[2], v[1], v[0] == 1, time.Microsecond), nil
+	res := c.Result(limit, v[2], v[1], v[0] == 1, time.Microsecond)
+	r.remember(key, share, window, res.Remaining)
+	return res, nil
+}
+
+// remember keeps the fallback at this node's share of what Redis says
+// remains of key's budget, ⌊remaining/N⌋ of a share of share per
+// window, for when Redis fails: it withholds the rest of the share.
+func (r *Limiter) remember(key string, share int, window time.Duration, remaining int) {
+	fc, err := ratelimit.NewCell(share, window, time.Nanosecond)
+	if err != nil {
+		return
+	}
+	r.fallback.Withhold(key, time.Duration(int64(share-remaining/r.nodes)*fc.Interval))
 }
 
 // fail records a Redis failure and leaves Redis alone for the pause.
 func (r *Limiter) fail(err error) {
 	r.failures.Add(1)
 	r.downUntil.Store(time.Now().Add(r.pause).UnixNano())
-	r.log.Warn("rate limits: Redis failed; this node enforces its own budgets until it answers",
-		slog.String("err", err.Error()), slog.Duration("retry_in", r.pause))
+	r.log.Warn("rate limits: Redis failed; this node enforces its share of each budget until it answers",
+		slog.String("err", err.Error()), slog.Duration("retry_in", r.pause), slog.Int("nodes", r.nodes))
 }
