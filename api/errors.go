@@ -81,6 +81,7 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	// Every error carries the security headers, also on routes served
 	// without their middleware (see authChain).
 	response.SetSecurityHeaders(w.Header())
+	response.SetRetryAfter(w.Header(), status)
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", challengeInvalid)
 	}

@@ -24,9 +24,21 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if err := s.svc.Ping(ctx); err != nil {
-		s.log.LogAttrs(r.Context(), slog.LevelWarn, "not ready",
+		// An unreachable database is logged once, by the store.
+		level := slog.LevelWarn
+		if keyward.ErrorCode(err) == keyward.EUNAVAILABLE {
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(r.Context(), level, "not ready",
 			slog.String("request_id", requestIDFrom(r.Context())), slog.String("err", fmt.Errorf("ping: %w", err).Error()))
 		s.error(w, r, &keyward.Error{Code: keyward.EUNAVAILABLE, Message: "the database does not answer"})
+		return
+	}
+	// Past --max-staleness, this node may miss a revocation made on
+	// another: not ready, whether it fails closed or open.
+	if age, stale := s.svc.Verifier().Staleness(); stale {
+		s.error(w, r, &keyward.Error{Code: keyward.EUNAVAILABLE, Message: "this node is behind the change feed",
+			Detail: "last caught up " + age.Round(time.Second).String() + " ago"})
 		return
 	}
 	s.writeJSON(w, r, http.StatusOK, client.Health{Status: "ok"})

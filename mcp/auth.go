@@ -94,6 +94,8 @@ func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request, msgs []me
 		h.reject(w, r, msgs, http.StatusForbidden, codeForbidden, err)
 	case keyward.ERATELIMITED:
 		h.reject(w, r, msgs, http.StatusTooManyRequests, codeForbidden, err)
+	case keyward.EUNAVAILABLE:
+		h.reject(w, r, msgs, http.StatusServiceUnavailable, codeInternal, err)
 	default:
 		h.reject(w, r, msgs, http.StatusInternalServerError, codeInternal, err)
 	}

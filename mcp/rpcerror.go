@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"encoding/json"
+	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 
@@ -54,6 +55,7 @@ func (h *handler) reject(w http.ResponseWriter, r *http.Request, msgs []message,
 	}
 	b, _ := json.Marshal(rpcError{JSONRPC: "2.0", ID: id, Error: rpcErrorBody{Code: code, Message: message, Data: data}})
 	w.Header().Set("Content-Type", "application/json")
+	response.SetRetryAfter(w.Header(), status)
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }

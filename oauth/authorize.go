@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"github.com/keyward/keyward/internal/response"
 	"net/http"
 	"net/url"
 	"slices"
@@ -129,8 +130,7 @@ func (h *handler) resolveClient(ctx context.Context, id string) (*keyward.OAuthC
 		if keyward.ErrorCode(err) == keyward.ENOTFOUND {
 			return nil, &pageError{http.StatusBadRequest, "unknown client_id"}
 		} else if err != nil {
-			h.log.Error("oauth: finding a client", "err", err)
-			return nil, &pageError{http.StatusInternalServerError, "internal error"}
+			return nil, h.failure("finding a client", err)
 		}
 		return c, nil
 	}
@@ -157,8 +157,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.redirectError(w, r, val, &redirectError{c, keyward.ErrorMessage(err)})
 		return
 	} else if err != nil {
-		h.log.Error("oauth: listing orgs", "err", err)
-		h.errorPage(w, &pageError{http.StatusInternalServerError, "internal error"})
+		h.errorPage(w, h.failure("listing orgs", err))
 		return
 	}
 	if len(orgs) == 0 {
@@ -173,8 +172,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request) {
 func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, val *validated) (*keyward.User, bool) {
 	user, err := h.sessions.SignedIn(r)
 	if err != nil {
-		h.log.Error("oauth: reading the session", "err", err)
-		h.errorPage(w, &pageError{http.StatusInternalServerError, "internal error"})
+		h.errorPage(w, h.failure("reading the session", err))
 		return nil, false
 	}
 	if user == nil {
@@ -360,5 +358,19 @@ type errorPageData struct {
 }
 
 func (h *handler) errorPage(w http.ResponseWriter, e *pageError) {
+	if e.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", response.RetryAfter)
+	}
 	h.render(w, e.status, "error.html", errorPageData{Message: e.message}, "")
+}
+
+// failure is the page of an error that is not the client's: 503 while
+// the database is unavailable (logged once by the store), else a logged
+// 500.
+func (h *handler) failure(what string, err error) *pageError {
+	if keyward.ErrorCode(err) == keyward.EUNAVAILABLE {
+		return &pageError{http.StatusServiceUnavailable, keyward.ErrorMessage(err) + "; try again in a few seconds"}
+	}
+	h.log.Error("oauth: "+what, "err", err)
+	return &pageError{http.StatusInternalServerError, "internal error"}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"github.com/keyward/keyward/internal/response"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -191,6 +192,9 @@ func (h *handler) errorCode(r *http.Request, err error) (string, string) {
 		return code, keyward.ErrorMessage(err)
 	case keyward.ENOTFOUND:
 		return keyward.EINVALID, keyward.ErrorMessage(err)
+	case keyward.EUNAVAILABLE:
+		// RFC 6749 section 4.1.2.1's code for a server that cannot answer now.
+		return "temporarily_unavailable", keyward.ErrorMessage(err)
 	}
 	h.log.Error("oauth: internal error", "path", r.URL.Path, "err", err)
 	return "server_error", "internal error"
@@ -206,6 +210,9 @@ func (h *handler) jsonError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusUnauthorized
 	case "server_error":
 		status = http.StatusInternalServerError
+	case "temporarily_unavailable":
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", response.RetryAfter)
 	}
 	writeJSON(w, status, oauthError{Error: code, Description: desc})
 }

@@ -28,6 +28,7 @@ var dialect = sqlstore.Dialect{
 	IsForeignKeyViolation: hasCode("23503"),
 	// serialization_failure and deadlock_detected.
 	IsRetryable:    hasCode("40001", "40P01"),
+	IsUnavailable:  IsUnavailable,
 	LockChanges:    "SELECT pg_advisory_xact_lock(" + itoa(changeLockKey) + ")",
 	LockMigrations: lockMigrations,
 }

@@ -35,7 +35,13 @@ func Listen(ctx context.Context, connString string, wake chan<- struct{}, log *s
 			return
 		}
 		pause = min(max(2*pause, minPause), maxPause)
-		log.Warn("change-feed listener disconnected; reconnecting", "err", err, "pause", pause)
+		// An unreachable database is logged once, by the store; the
+		// follower's poll covers the feed meanwhile.
+		level := slog.LevelWarn
+		if IsUnavailable(err) {
+			level = slog.LevelDebug
+		}
+		log.Log(ctx, level, "change-feed listener disconnected; reconnecting", "err", err, "pause", pause)
 		select {
 		case <-ctx.Done():
 			return

@@ -138,7 +138,7 @@ func (s *Service) runDenials(ctx context.Context) {
 			return
 		case <-tick.C:
 			if err := s.FlushDenials(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("writing refused requests to the audit log", "err", err)
+				s.backgroundError(ctx, "writing refused requests to the audit log", err)
 			}
 		}
 	}

@@ -21,8 +21,11 @@ var dialect = sqlstore.Dialect{
 	IsUniqueViolation:     isUniqueViolation,
 	IsForeignKeyViolation: isForeignKeyViolation,
 	IsRetryable:           isBusy,
-	Param:                 func(int) string { return "?" },
-	BatchRows:             1,
+	// A database still busy after the busy timeout and Update's retries
+	// is held by another process: an outage, not a bug.
+	IsUnavailable: isBusy,
+	Param:         func(int) string { return "?" },
+	BatchRows:     1,
 }
 
 func code(err error) int {

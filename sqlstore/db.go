@@ -23,6 +23,8 @@ type DB struct {
 	read  *sql.DB
 	d     Dialect
 
+	outage outage
+
 	// Now returns the current time. FindTokens judges expiry by it when its
 	// filter has no time of its own. Tests may replace it.
 	Now func() time.Time
@@ -53,7 +55,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx service.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.run(ctx, db.write, db.d.WriteTx, true, fn)
 		if err == nil || attempt == maxAttempts || !db.d.retryable(err) {
-			return err
+			return db.classify(err)
 		}
 		// Back off a little, more each time, with jitter so that the
 		// transactions that collided do not collide again.
@@ -61,7 +63,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx service.Tx) error) error {
 		wait += rand.N(wait + 1)
 		select {
 		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
+			return db.classify(errors.Join(ctx.Err(), err))
 		case <-time.After(wait):
 		}
 	}
@@ -69,7 +71,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx service.Tx) error) error {
 
 // View runs fn in a read-only transaction: a snapshot of the database.
 func (db *DB) View(ctx context.Context, fn func(tx service.Tx) error) error {
-	return db.run(ctx, db.read, db.d.ReadTx, false, fn)
+	return db.classify(db.run(ctx, db.read, db.d.ReadTx, false, fn))
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, opts sql.TxOptions, commit bool, fn func(tx service.Tx) error) error {
@@ -95,14 +97,14 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts sql.TxOptions, commit 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {
-		return fmt.Errorf("%s: ping: %w", db.d.Name, err)
+		return db.classify(fmt.Errorf("%s: ping: %w", db.d.Name, err))
 	}
 	if db.read != db.write {
 		if err := db.read.PingContext(ctx); err != nil {
-			return fmt.Errorf("%s: ping: %w", db.d.Name, err)
+			return db.classify(fmt.Errorf("%s: ping: %w", db.d.Name, err))
 		}
 	}
-	return nil
+	return db.classify(nil)
 }
 
 // Close closes the database's connections.

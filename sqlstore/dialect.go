@@ -24,6 +24,11 @@ type Dialect struct {
 	// succeed if run again: a serialization failure, a deadlock, a busy
 	// database. Nil means never.
 	IsRetryable func(err error) bool
+	// IsUnavailable reports whether err says that the database cannot be
+	// reached now (refused or lost connections, a server shutting down
+	// or starting up): the store answers EUNAVAILABLE for it. Nil means
+	// never.
+	IsUnavailable func(err error) bool
 
 	// Param, if set, is the placeholder of the i-th (from 1) bound
 	// parameter in the long VALUES lists of batched writes; nil means

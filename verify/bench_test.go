@@ -62,7 +62,14 @@ func benchSecrets(format *keyward.TokenFormat, n int) []string {
 // SHA-256, shard look-up and verdict. The budget is under 1 µs and at most
 // 3x BenchmarkBareHashAndMap, with no allocation.
 func BenchmarkVerifyCached(b *testing.B) {
-	benchVerifyCached(b, 10_000)
+	benchVerifyCached(b, 10_000, false)
+}
+
+// BenchmarkVerifyCachedBounded is BenchmarkVerifyCached on a cache that
+// follows a feed under a staleness bound, as serve's is: each
+// verification also reads the clock.
+func BenchmarkVerifyCachedBounded(b *testing.B) {
+	benchVerifyCached(b, 10_000, true)
 }
 
 // BenchmarkVerifyCachedMillion is BenchmarkVerifyCached with a million
@@ -72,10 +79,10 @@ func BenchmarkVerifyCachedMillion(b *testing.B) {
 	if os.Getenv("KEYWARD_BENCH_MILLION") != "1" {
 		b.Skip("set KEYWARD_BENCH_MILLION=1 to fill the cache with a million tokens")
 	}
-	benchVerifyCached(b, 1_000_000)
+	benchVerifyCached(b, 1_000_000, false)
 }
 
-func benchVerifyCached(b *testing.B, n int) {
+func benchVerifyCached(b *testing.B, n int, bounded bool) {
 	format, _ := keyward.NewTokenFormat("kw")
 	perms, _ := keyward.NewPermissionModel(nil)
 	secrets := benchSecrets(format, n)
@@ -83,6 +90,15 @@ func benchVerifyCached(b *testing.B, n int) {
 	minter := newMinter(max(1, n/10))
 	heapBefore, allocBefore := heapInUse()
 	c := verify.New(format, perms, minter, verify.Options{})
+	if bounded {
+		c.SetMaxStaleness(time.Minute, false)
+		fctx, cancel := context.WithCancel(ctx)
+		done, err := c.Follow(fctx, &fakeFeed{}, verify.FollowOptions{Poll: time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { cancel(); <-done }()
+	}
 	for _, s := range secrets {
 		if v, err := c.Verify(ctx, s, netip.Addr{}, now); err != nil || v.Code != verify.Valid {
 			b.Fatalf("filling: got %v, %v", v.Code, err)

@@ -97,6 +97,9 @@ type Cache struct {
 	// prunedResets counts the times Follow found entries it had not
 	// applied pruned, and emptied the cache.
 	prunedResets atomic.Uint64
+
+	// stale bounds how far behind the feed the cache may answer.
+	stale staleness
 }
 
 // New returns an empty cache for tokens of format, reading through loader.
@@ -135,6 +138,9 @@ func (c *Cache) Verify(ctx context.Context, raw string, ip netip.Addr, now time.
 	if len(raw) > MaxKeyLen {
 		_, err := c.format.Parse(raw)
 		return Verdict{Code: Malformed, Reason: keyward.ErrorMessage(err)}, err
+	}
+	if err := c.refuseStale(); err != nil {
+		return Verdict{Code: NotFound}, err
 	}
 	v := Verdict{Hash: keyward.HashToken(raw)}
 	us := now.UnixMicro()
@@ -427,6 +433,10 @@ type Stats struct {
 	// PrunedResets counts the times Follow found entries it had not
 	// applied pruned from the feed, and emptied the cache.
 	PrunedResets uint64
+	// FeedAge is how long ago Follow last read the feed to its end (0
+	// before Follow); Stale says it is past the bound of SetMaxStaleness.
+	FeedAge time.Duration
+	Stale   bool
 }
 
 // Stats returns the cache's counters.
@@ -445,6 +455,7 @@ func (c *Cache) Stats() Stats {
 	s.LastSeq = c.lastSeq.Load()
 	s.LastLag = time.Duration(c.lastLag.Load())
 	s.PrunedResets = c.prunedResets.Load()
+	s.FeedAge, s.Stale = c.Staleness()
 	if us := c.lastTime.Load(); us != 0 {
 		s.LastChange = time.UnixMicro(us).UTC()
 	}

@@ -37,6 +37,11 @@ type FollowOptions struct {
 	Poll time.Duration
 	// Batch is the most entries read at once; 0 means 1000.
 	Batch int
+	// ReadTimeout bounds each catch-up; 0 means 10 s. A database that
+	// stops answering without closing the connection (a partition that
+	// drops packets) fails the read, and the follower retries, rather
+	// than wait for TCP to give up.
+	ReadTimeout time.Duration
 	// Logger receives read failures; nil discards them.
 	Logger *slog.Logger
 }
@@ -59,6 +64,9 @@ func (c *Cache) Follow(ctx context.Context, feed Feed, opts FollowOptions) (done
 	if opts.Batch <= 0 {
 		opts.Batch = 1000
 	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = 10 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -68,6 +76,7 @@ func (c *Cache) Follow(ctx context.Context, feed Feed, opts FollowOptions) (done
 	}
 	c.Reset()
 	c.lastSeq.Store(seq)
+	c.startFollowing(ctx, opts.Logger)
 	ch := make(chan struct{})
 	go func() {
 		defer close(ch)
@@ -83,14 +92,22 @@ func (c *Cache) follow(ctx context.Context, feed Feed, opts FollowOptions, seq i
 	defer tick.Stop()
 	for {
 		var err error
-		seq, err = c.catchUp(ctx, feed, opts, seq)
+		rctx, cancel := context.WithTimeout(ctx, opts.ReadTimeout)
+		seq, err = c.catchUp(rctx, feed, opts, seq)
+		cancel()
 		wait := (<-chan time.Time)(nil)
 		if err != nil && ctx.Err() == nil {
 			backoff = min(max(2*backoff, 50*time.Millisecond), maxBackoff)
-			opts.Logger.Warn("reading the change feed", "err", err, "retry_in", backoff)
+			// An unreachable database is logged once, by the store.
+			level := slog.LevelWarn
+			if keyward.ErrorCode(err) == keyward.EUNAVAILABLE {
+				level = slog.LevelDebug
+			}
+			opts.Logger.Log(ctx, level, "reading the change feed", "err", err, "retry_in", backoff)
 			wait = time.After(backoff)
-		} else {
+		} else if err == nil {
 			backoff = 0
+			c.caughtUpNow()
 		}
 		select {
 		case <-ctx.Done():

@@ -21,7 +21,10 @@ type fakeFeed struct {
 	mu      sync.Mutex
 	entries []*keyward.Change
 	failing bool
-	reads   int
+	// hang makes a read wait for its context, as a read from a database
+	// behind a partition that drops packets does.
+	hang  bool
+	reads int
 	// pruned is the highest sequence number pruned: entries up to it are
 	// gone.
 	pruned int64
@@ -41,10 +44,16 @@ func (f *fakeFeed) LastSeq(context.Context) (int64, error) {
 	return int64(len(f.entries)), nil
 }
 
-func (f *fakeFeed) Changes(_ context.Context, after int64, limit int) ([]*keyward.Change, error) {
+func (f *fakeFeed) Changes(ctx context.Context, after int64, limit int) ([]*keyward.Change, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
+	if f.hang {
+		f.mu.Unlock()
+		<-ctx.Done()
+		f.mu.Lock()
+		return nil, ctx.Err()
+	}
 	if f.failing {
 		return nil, errors.New("feed unavailable")
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"github.com/keyward/keyward/internal/response"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -120,6 +121,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, q *request, err er
 		s.log.ErrorContext(r.Context(), "dashboard internal error", "method", r.Method, "path", redactPath(r.URL.Path), "err", err)
 	}
 	page.Status = status
+	response.SetRetryAfter(w.Header(), status)
 	if q != nil {
 		page.Layout = q.layout(w, http.StatusText(status), "")
 	} else {

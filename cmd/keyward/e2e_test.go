@@ -69,6 +69,8 @@ type harness struct {
 	dir   string
 	dbURL string
 	url   string
+	// serveArgs are added to serve's arguments.
+	serveArgs []string
 
 	server *exec.Cmd
 	logs   *syncBuffer
@@ -125,7 +127,7 @@ var listenLine = regexp.MustCompile(`keyward listening on (http://\S+)`)
 func (h *harness) start() {
 	t := h.t
 	t.Helper()
-	cmd := exec.Command(h.bin, "serve", "--addr", "127.0.0.1:0", "--database-url", h.dbURL)
+	cmd := exec.Command(h.bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--database-url", h.dbURL}, h.serveArgs...)...)
 	cmd.Env = h.env()
 	cmd.Stderr = h.logs
 	stdout, err := cmd.StdoutPipe()

@@ -34,6 +34,13 @@ func addServiceMetrics(reg *metrics.Metrics, svc *service.Service, limits httpli
 		{"verify_cache_missing", "Strings remembered as no token.", func() float64 { return float64(stat().Missing) }},
 		{"change_feed_applied_seq", "Sequence number of the newest change-feed entry this node applied.", func() float64 { return float64(stat().LastSeq) }},
 		{"change_feed_lag_seconds", "How long after it was written this node applied the newest change-feed entry it applied.", func() float64 { return stat().LastLag.Seconds() }},
+		{"change_feed_age_seconds", "How long ago this node last read the change feed to its end.", func() float64 { return stat().FeedAge.Seconds() }},
+		{"change_feed_stale", "1 while this node has not read the change feed to its end for longer than --max-staleness, else 0.", func() float64 {
+			if stat().Stale {
+				return 1
+			}
+			return 0
+		}},
 		{"usage_unwritten_tokens", "Tokens whose use this node has gathered and not yet written.", func() float64 { return float64(svc.UnwrittenUsage()) }},
 	}
 	for _, g := range gauges {

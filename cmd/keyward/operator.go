@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -46,6 +47,10 @@ func (d *dbFlags) openService(ctx context.Context, opts service.Options) (*servi
 		return nil, nil, fmt.Errorf("opening the database: %w", err)
 	}
 	opts.InstancePrefix, opts.ProductPermissions = d.prefix, d.permissions
+	// The store logs the start and end of a database outage, once each.
+	if l, ok := store.(interface{ SetLogger(*slog.Logger) }); ok && opts.Logger != nil {
+		l.SetLogger(opts.Logger)
+	}
 	svc, err := service.New(store, opts)
 	if err != nil {
 		store.Close()

@@ -36,6 +36,7 @@ func (a *app) serveCmd() *cobra.Command {
 		logs            logFlags
 		retention       string
 		headroom        string
+		feed            feedFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -50,7 +51,7 @@ trusted proxies and the route policy of GET /v1/auth; it is checked at
 start, and any mistake stops serve with a message naming the field.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge, logs, retention, headroom)
+			return a.serve(cmd.Context(), db, addr, publicURL, limits, edge, logs, retention, headroom, feed)
 		},
 	}
 	db.add(a, cmd)
@@ -62,12 +63,16 @@ start, and any mistake stops serve with a message naming the field.`,
 		"how long change-feed entries are kept, at least 1m; a node cut off from the database for longer empties its verification cache when it comes back ($KEYWARD_CHANGE_RETENTION)")
 	cmd.Flags().StringVar(&headroom, "heap-headroom", envOr(a.getenv, "KEYWARD_HEAP_HEADROOM", "64"),
 		"MiB of garbage the Go heap may gather between collections, whatever its size; 0 leaves the runtime's default, as does setting GOGC or GOMEMLIMIT ($KEYWARD_HEAP_HEADROOM)")
+	cmd.Flags().StringVar(&feed.maxStaleness, "max-staleness", envOr(a.getenv, "KEYWARD_MAX_STALENESS", "30s"),
+		"how long this node may go without reading the change feed to its end before it stops answering verifications from its cache (503 unavailable) and /readyz answers 503; 0 for no bound ($KEYWARD_MAX_STALENESS)")
+	cmd.Flags().StringVar(&feed.staleVerdicts, "stale-verdicts", envOr(a.getenv, "KEYWARD_STALE_VERDICTS", "refuse"),
+		"past --max-staleness: refuse (fail closed, 503) or serve (fail open: answer from the cache, which may miss revocations made on other nodes) ($KEYWARD_STALE_VERDICTS)")
 	cmd.Flags().StringVar(&publicURL, "public-url", a.getenv("KEYWARD_PUBLIC_URL"), "the URL clients reach this server at, http(s)://HOST[:PORT], for the OpenAPI document, the MCP resource and the OAuth issuer ($KEYWARD_PUBLIC_URL)")
 	return cmd
 }
 
 // serve runs the server until ctx ends.
-func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags, logs logFlags, retention, headroom string) error {
+func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, limits rateFlags, edge edgeFlags, logs logFlags, retention, headroom string, feed feedFlags) error {
 	if publicURL != "" {
 		if _, err := mcp.ParsePublicURL(publicURL); err != nil {
 			return err
@@ -77,6 +82,10 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	if err != nil || changeRetention < service.MinChangeRetention {
 		return usageError{fmt.Errorf("--change-retention %q: want a duration of at least %s, such as \"24h\" or \"7d\"",
 			retention, keyward.FormatDuration(service.MinChangeRetention))}
+	}
+	maxStaleness, failOpen, err := feed.parse()
+	if err != nil {
+		return err
 	}
 	headroomMiB, err := strconv.Atoi(headroom)
 	if err != nil || headroomMiB < 0 || headroomMiB > 1<<20 {
@@ -114,6 +123,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		heap.Tune(background, uint64(headroomMiB)<<20, time.Second)
 	}
 	svc.Start(background, 0)
+	svc.Verifier().SetMaxStaleness(maxStaleness, failOpen)
 	followed, err := follow(background, svc, db.url, log)
 	if err != nil {
 		return err
@@ -171,7 +181,8 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	url := "http://" + ln.Addr().String()
 	log.Info("keyward listening", "url", url, "database", redactURL(db.url),
 		"config", edge.configPath, "route_rules", cfg.ruleCount(), "trusted_proxies", len(cfg.TrustedProxies),
-		"change_retention", keyward.FormatDuration(changeRetention))
+		"change_retention", keyward.FormatDuration(changeRetention),
+		"max_staleness", maxStaleness, "stale_verdicts", feed.staleVerdicts)
 	fmt.Fprintf(a.stdout, "keyward listening on %s\n", url)
 
 	errc := make(chan error, 1)
@@ -197,4 +208,25 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 	}
 	log.Info("keyward stopped")
 	return nil
+}
+
+// feedFlags bound how far behind the change feed a node may answer.
+type feedFlags struct {
+	maxStaleness, staleVerdicts string
+}
+
+// parse returns the bound (0: none) and whether verdicts are served past
+// it.
+func (f feedFlags) parse() (time.Duration, bool, error) {
+	d, err := keyward.ParseDuration(f.maxStaleness)
+	if err != nil {
+		return 0, false, usageError{fmt.Errorf("--max-staleness %q: want a duration such as \"30s\", or 0 for no bound", f.maxStaleness)}
+	}
+	switch f.staleVerdicts {
+	case "refuse":
+		return d, false, nil
+	case "serve":
+		return d, true, nil
+	}
+	return 0, false, usageError{fmt.Errorf("--stale-verdicts %q: want refuse or serve", f.staleVerdicts)}
 }

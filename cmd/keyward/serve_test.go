@@ -157,3 +157,22 @@ func TestServeChangeRetentionMistakes(t *testing.T) {
 		})
 	}
 }
+
+func TestServeStalenessMistakes(t *testing.T) {
+	for _, c := range []struct {
+		name, flag string
+		args       []string
+	}{
+		{"malformed", "--max-staleness", []string{"--max-staleness", "soon"}},
+		{"negative", "--max-staleness", []string{"--max-staleness", "-1s"}},
+		{"verdicts", "--stale-verdicts", []string{"--stale-verdicts", "maybe"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := map[string]string{"KEYWARD_DATABASE_URL": filepath.Join(t.TempDir(), "k.db")}
+			r := runCLI(t, env, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, c.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, c.flag) || strings.Contains(r.stdout, "listening") {
+				t.Fatalf("got exit %d, stdout %q, stderr %q; want exit 2 naming %s, before listening", r.code, r.stdout, r.stderr, c.flag)
+			}
+		})
+	}
+}

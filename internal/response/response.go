@@ -57,3 +57,15 @@ func SetSecurityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 }
+
+// RetryAfter is the Retry-After of a 503: the database or the change feed
+// is unavailable, and a few seconds is how soon a retry may succeed (the
+// follower polls every 2 s, the listener reconnects within 5 s).
+const RetryAfter = "5"
+
+// SetRetryAfter sets Retry-After on a 503 answer.
+func SetRetryAfter(h http.Header, status int) {
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", RetryAfter)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/keyward/keyward"
 )
 
 // Store deletes change-feed entries.
@@ -75,7 +77,13 @@ func (p *Pruner) Run(ctx context.Context) {
 		}
 		n, err := p.Prune(ctx)
 		if err != nil && ctx.Err() == nil {
-			p.log.Warn("pruning the change feed", "err", err)
+			// An unavailable database is logged once, by the store, as
+			// the outage starts; the next tick tries again.
+			level := slog.LevelWarn
+			if keyward.ErrorCode(err) == keyward.EUNAVAILABLE {
+				level = slog.LevelDebug
+			}
+			p.log.Log(ctx, level, "pruning the change feed", "err", err)
 		} else if n > 0 {
 			p.log.Debug("pruned the change feed", "entries", n, "retention", p.retention)
 		}

@@ -3,6 +3,7 @@ package usage
 import (
 	"context"
 	"iter"
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -19,7 +20,13 @@ func (u *Gatherer) Run(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 			if err := u.Flush(ctx); err != nil && ctx.Err() == nil {
-				u.log.Error("writing token usage", "err", err)
+				// An unavailable database is logged once, by the store,
+				// as the outage starts; the next tick tries again.
+				level := slog.LevelError
+				if keyward.ErrorCode(err) == keyward.EUNAVAILABLE {
+					level = slog.LevelDebug
+				}
+				u.log.Log(ctx, level, "writing token usage", "err", err)
 			}
 		}
 	}
