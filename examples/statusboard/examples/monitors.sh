@@ -1,0 +1,21 @@
+#!/bin/sh
+# The statusboard's monitors with curl (and jq): create, list, get, delete,
+# and a request without a token refused.
+#   STATUSBOARD_URL=http://127.0.0.1:8090 STATUSBOARD_TOKEN=kw_pat_... sh monitors.sh
+set -eu
+url=${STATUSBOARD_URL:-http://127.0.0.1:8090}
+auth="Authorization: Bearer $STATUSBOARD_TOKEN"
+
+id=$(curl -fsS -X POST "$url/v1/monitors" -H "$auth" -H 'Content-Type: application/json' \
+  -d '{"name":"homepage","url":"https://example.com","interval_seconds":60}' | jq -r .id)
+echo "created $id"
+
+curl -fsS "$url/v1/monitors" -H "$auth" | jq -r '"listed \(.monitors | length) monitor(s)"'
+curl -fsS "$url/v1/monitors/$id" -H "$auth" | jq -r '"got \(.name): \(.url)"'
+
+curl -fsS -X DELETE "$url/v1/monitors/$id" -H "$auth"
+echo "deleted $id"
+
+# Without a token: 401, keyward's error body, the verdict in X-Keyward-Code.
+curl -sS -o /dev/null -w 'refused without a token: %{http_code} %header{x-keyward-code}\n' "$url/v1/monitors"
+curl -sS "$url/v1/monitors" | jq -r '"verdict \(.verdict): \(.message)"'
