@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -242,5 +244,45 @@ func TestCache(t *testing.T) {
 	}
 	if n := guard.CacheLen(g); n != 2 {
 		t.Fatalf("cache holds %d verdicts, want its size 2", n)
+	}
+}
+
+// The client's address, read past the trusted proxies, is what keyward
+// checks a token's allowlist against; the cache keeps verdicts per
+// address.
+func TestClientIP(t *testing.T) {
+	kw := keywardtest.Start(t, "sqlite")
+	g := guard.New(kw.Client(kw.VerifierKey(t)), guard.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	srv := httptest.NewServer(resource(g))
+	defer srv.Close()
+	pinned := kw.Key(t, client.TokenRequest{Name: "office", Role: "viewer", AllowedCIDRs: []string{"192.0.2.0/24"}}).Secret
+	if res := call(t, srv, "GET", "/monitors", append(bearer(pinned), "X-Forwarded-For", "192.0.2.7")...); res.status != 200 {
+		t.Errorf("from the office: got %d %s", res.status, res.body)
+	}
+	call(t, srv, "GET", "/monitors", append(bearer(pinned), "X-Forwarded-For", "198.51.100.1")...).wantRefused(t, "from elsewhere", 403, "IP_NOT_ALLOWED")
+	// Without trusted proxies, the header is the client's to write and
+	// counts for nothing: the peer, 127.0.0.1, is not in the allowlist.
+	g2 := guard.New(kw.Client(kw.VerifierKey(t)), guard.Options{})
+	srv2 := httptest.NewServer(resource(g2))
+	defer srv2.Close()
+	call(t, srv2, "GET", "/monitors", append(bearer(pinned), "X-Forwarded-For", "192.0.2.7")...).wantRefused(t, "forged X-Forwarded-For", 403, "IP_NOT_ALLOWED")
+}
+
+// A resource server links the guard without keyward's server: no
+// service, no storage, no database driver.
+func TestGuardIsLight(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, d := range strings.Fields(string(out)) {
+		for _, heavy := range []string{"/service", "/sqlstore", "/sqlite", "/postgres", "/database", "/api", "modernc.org/", "github.com/jackc/", "github.com/redis/"} {
+			if strings.Contains(d, heavy) {
+				t.Errorf("guard links %s", d)
+			}
+		}
 	}
 }

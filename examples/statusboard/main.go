@@ -25,8 +25,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -66,14 +68,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ttlDefault = d
 	}
 	ttl := fs.Duration("cache-ttl", ttlDefault, "how long a valid verdict is reused: the bound on how long a revocation takes to be seen; negative turns the cache off (env STATUSBOARD_CACHE_TTL)")
+	proxies := fs.String("trusted-proxies", def("STATUSBOARD_TRUSTED_PROXIES", ""), "comma-separated networks of the reverse proxies in front, whose X-Forwarded-For is believed (env STATUSBOARD_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var trusted []netip.Prefix
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		trusted = append(trusted, pfx)
 	}
 	if *kwURL == "" || *key == "" {
 		return errors.New("give the keyward server's URL and an org API key with tokens:verify: --keyward-url and --key, or KEYWARD_URL and KEYWARD_API_KEY")
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	g := guard.New(client.New(*kwURL, *key, client.WithUserAgent("statusboard")), guard.Options{TTL: *ttl, Logger: logger})
+	g := guard.New(client.New(*kwURL, *key, client.WithUserAgent("statusboard")), guard.Options{TTL: *ttl, TrustedProxies: trusted, Logger: logger})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
