@@ -6,16 +6,20 @@ set -eu
 url=${STATUSBOARD_URL:-http://127.0.0.1:8090}
 auth="Authorization: Bearer $STATUSBOARD_TOKEN"
 
-id=$(curl -fsS -X POST "$url/v1/monitors" -H "$auth" -H 'Content-Type: application/json' \
-  -d '{"name":"homepage","url":"https://example.com","interval_seconds":60}' | jq -r .id)
+created=$(curl -fsS -X POST "$url/v1/monitors" -H "$auth" -H 'Content-Type: application/json' \
+  -d '{"name":"homepage","url":"https://example.com","interval_seconds":60}')
+id=$(printf '%s' "$created" | jq -r .id)
 echo "created $id"
 
-curl -fsS "$url/v1/monitors" -H "$auth" | jq -r '"listed \(.monitors | length) monitor(s)"'
-curl -fsS "$url/v1/monitors/$id" -H "$auth" | jq -r '"got \(.name): \(.url)"'
+list=$(curl -fsS "$url/v1/monitors" -H "$auth")
+printf '%s' "$list" | jq -r '"listed \(.monitors | length) monitor(s)"'
+got=$(curl -fsS "$url/v1/monitors/$id" -H "$auth")
+printf '%s' "$got" | jq -r '"got \(.name): \(.url)"'
 
 curl -fsS -X DELETE "$url/v1/monitors/$id" -H "$auth"
 echo "deleted $id"
 
 # Without a token: 401, keyward's error body, the verdict in X-Keyward-Code.
 curl -sS -o /dev/null -w 'refused without a token: %{http_code} %header{x-keyward-code}\n' "$url/v1/monitors"
-curl -sS "$url/v1/monitors" | jq -r '"verdict \(.verdict): \(.message)"'
+refused=$(curl -sS "$url/v1/monitors")
+printf '%s' "$refused" | jq -r '"verdict \(.verdict): \(.message)"'
