@@ -47,6 +47,7 @@ import (
 	"github.com/keyward/keyward/client"
 	"github.com/keyward/keyward/internal/clientip"
 	"github.com/keyward/keyward/internal/credential"
+	"golang.org/x/sync/singleflight"
 )
 
 // Defaults of Options.
@@ -113,10 +114,17 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Verifier answers POST /v1/verify's question. *client.Client is one; a
+// program that embeds keyward's service may give its own.
+type Verifier interface {
+	Verify(ctx context.Context, req client.VerifyRequest) (*client.Verification, error)
+}
+
 // Guard verifies tokens through a keyward server. It is safe for
 // concurrent use.
 type Guard struct {
-	kw       *client.Client
+	kw       Verifier
+	flight   singleflight.Group
 	ttl      time.Duration
 	timeout  time.Duration
 	clientIP func(*http.Request) string
@@ -125,9 +133,9 @@ type Guard struct {
 	cache    *cache
 }
 
-// New returns a guard that asks the keyward server that kw talks to; kw's
-// token must be an org API key with tokens:verify.
-func New(kw *client.Client, opts Options) *Guard {
+// New returns a guard that asks kw, such as a *client.Client of the
+// keyward server whose token is an org API key with tokens:verify.
+func New(kw Verifier, opts Options) *Guard {
 	g := &Guard{kw: kw, ttl: opts.TTL, timeout: opts.Timeout, clientIP: opts.ClientIP, log: opts.Logger, now: opts.Now}
 	if g.ttl == 0 {
 		g.ttl = DefaultTTL
@@ -224,19 +232,38 @@ func (g *Guard) Verify(ctx context.Context, q Query) (*Identity, error) {
 	// every permission while it is cached.
 	perm := q.Permission
 	q.Permission = ""
-	id, err := g.ask(ctx, q)
-	if err != nil {
-		return nil, err
+	if g.cache == nil {
+		id, err := g.ask(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return id, checkPermission(id, perm)
 	}
-	if g.cache != nil {
+	// Concurrent misses for one token and address share one question,
+	// which outlives a request that gives up (ask has its own timeout).
+	ch := g.flight.DoChan(string(key.hash[:])+"\x00"+key.ip, func() (any, error) {
+		id, err := g.ask(context.WithoutCancel(ctx), q)
+		if err != nil {
+			return nil, err
+		}
 		now := g.now()
 		until := now.Add(g.ttl)
 		if id.ExpiresAt != nil && id.ExpiresAt.Before(until) {
 			until = *id.ExpiresAt
 		}
 		g.cache.put(key, id, now, until)
+		return id, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		id := res.Val.(*Identity)
+		return id, checkPermission(id, perm)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
-	return id, checkPermission(id, perm)
 }
 
 // ask puts q to the server.

@@ -286,3 +286,45 @@ func TestGuardIsLight(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent misses for one token share one question to keyward.
+func TestConcurrentMisses(t *testing.T) {
+	var asked atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"valid":true,"code":"VALID","message":"valid","token":{"id":"tok_1","kind":"pat","org_id":"org_1"},"role":"member","permissions":["monitors:read"]}`)
+	}))
+	defer srv.Close()
+	g := guard.New(client.New(srv.URL, "kw_key_x"), guard.Options{})
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := g.Verify(context.Background(), guard.Query{Token: "ok", Permission: "monitors:read"})
+			errs <- err
+		}()
+	}
+	// Wait for the first question, then answer it. A caller that comes
+	// while it is pending joins it; one that comes after finds the
+	// cached verdict: either way keyward is asked once. The sleep only
+	// lets most callers join; the poll is bounded.
+	for deadline := time.Now().Add(5 * time.Second); asked.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("keyward was never asked")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := asked.Load(); got != 1 {
+		t.Errorf("keyward was asked %d times for %d concurrent misses, want 1", got, n)
+	}
+}
