@@ -46,29 +46,45 @@ var Backends = []string{"sqlite", "postgres"}
 // ends.
 func Store(tb testing.TB, backend string) service.Store {
 	tb.Helper()
-	var (
-		db  service.Store
-		err error
-	)
+	return Database(tb, backend)(tb)
+}
+
+// Database makes a fresh database of the backend named and returns what
+// opens a store on it, each store closed when the test ends: as many as
+// there are nodes sharing it.
+func Database(tb testing.TB, backend string) func(testing.TB) service.Store {
+	tb.Helper()
+	var open func() (service.Store, error)
 	switch backend {
 	case "sqlite":
-		db, err = sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "keyward.db"))
+		path := filepath.Join(tb.TempDir(), "keyward.db")
+		open = func() (service.Store, error) { return sqlite.Open(context.Background(), path) }
 	case "postgres":
-		db, err = postgres.Open(context.Background(), testenv.PostgresURL(tb))
+		url := testenv.PostgresURL(tb)
+		open = func() (service.Store, error) { return postgres.Open(context.Background(), url) }
 	default:
 		tb.Fatalf("unknown backend %q", backend)
 	}
-	if err != nil {
-		tb.Fatalf("opening %s: %v", backend, err)
+	return func(tb testing.TB) service.Store {
+		tb.Helper()
+		db, err := open()
+		if err != nil {
+			tb.Fatalf("opening %s: %v", backend, err)
+		}
+		tb.Cleanup(func() { _ = db.Close() })
+		return db
 	}
-	tb.Cleanup(func() { _ = db.Close() })
-	return db
 }
 
 // Start starts a keyward server over a fresh store of backend.
 func Start(tb testing.TB, backend string) *Server {
 	tb.Helper()
-	store := Store(tb, backend)
+	return StartOn(tb, Store(tb, backend))
+}
+
+// StartOn starts a keyward server over store, bootstrapping its org.
+func StartOn(tb testing.TB, store service.Store) *Server {
+	tb.Helper()
 	svc, err := service.New(store, service.Options{ProductPermissions: Permissions})
 	if err != nil {
 		tb.Fatal(err)
