@@ -58,7 +58,9 @@ func writeError(w http.ResponseWriter, err error) {
 	var ref *Refusal
 	if errors.As(err, &ref) {
 		b = errorBody{Error: true, Status: ref.Status, Code: ref.Code, Message: ref.Message, Detail: ref.Detail, Verdict: ref.Verdict}
-		w.Header().Set(HeaderCode, ref.Verdict)
+		if ref.Verdict != "" {
+			w.Header().Set(HeaderCode, ref.Verdict)
+		}
 		if ref.Status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="keyward"`)
 		}

@@ -2,7 +2,8 @@
 // product keyward guards) with keyward's tokens. Its middleware reads the
 // token a request presents (Authorization: Bearer or X-API-Key), asks a
 // keyward server about it through POST /v1/verify with the client
-// package, and puts the token's identity (token id, kind, org, user, role,
+// package (or, with guard/embedded, keyward's service in the same
+// process), and puts the token's identity (token id, kind, org, user, role,
 // agent id and permissions) in the request's context, where FromContext
 // finds it. RequirePermission and RequireKind check it; RequireScope asks
 // the server whether the token's entity scopes allow an operation on the
@@ -188,7 +189,8 @@ type Entity struct {
 // guard (RequirePermission, RequireKind).
 type Refusal struct {
 	// Verdict is the verdict's code: NOT_FOUND, EXPIRED, REVOKED, BLOCKED,
-	// FORBIDDEN, INSUFFICIENT_PERMISSIONS, RATE_LIMITED, IP_NOT_ALLOWED.
+	// FORBIDDEN, INSUFFICIENT_PERMISSIONS, RATE_LIMITED, IP_NOT_ALLOWED;
+	// "" for a request refused before any (a token in the URL, 400).
 	Verdict string
 	// Status is the HTTP status that answers it: 401, 403 or 429.
 	Status int
@@ -418,7 +420,8 @@ func (g *Guard) RequireScope(entityType, operation string, entityID func(*http.R
 // or the refusal of a request with none.
 func presented(r *http.Request) (string, error) {
 	if name, ok := credential.TokenInQuery(r.URL.RawQuery); ok {
-		return "", &Refusal{Verdict: "NOT_FOUND", Status: http.StatusBadRequest, Code: "token_in_url",
+		// As on GET /v1/auth, a malformed request reaches no verdict.
+		return "", &Refusal{Status: http.StatusBadRequest, Code: "token_in_url",
 			Message: fmt.Sprintf("a token in the query string (%q) is never accepted", name),
 			Detail:  "send it in the 'Authorization: Bearer <token>' or 'X-API-Key' header, and consider it exposed"}
 	}

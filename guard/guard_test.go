@@ -149,7 +149,7 @@ func testGuard(t *testing.T, backend string) {
 	call(t, srv, "GET", "/monitors").wantRefused(t, "no token", 401, "NOT_FOUND")
 	call(t, srv, "GET", "/monitors", "Authorization", "Basic abc").wantRefused(t, "basic auth", 401, "NOT_FOUND")
 	call(t, srv, "GET", "/monitors", bearer("kw_pat_nothing")...).wantRefused(t, "unknown token", 401, "NOT_FOUND")
-	call(t, srv, "GET", "/monitors?access_token=x", bearer(member)...).wantRefused(t, "token in the URL", 400, "NOT_FOUND")
+	call(t, srv, "GET", "/monitors?access_token=x", bearer(member)...).wantRefused(t, "token in the URL", 400, "")
 
 	// A revoked token is refused once its cached verdict ends: within the
 	// TTL. The poll is bounded far beyond it.
