@@ -18,10 +18,18 @@
 // by the token itself, in a cache of at most Options.CacheSize verdicts.
 // The TTL is the bound on how long a revocation, an expiry, a suspension
 // or a change of role takes to be seen: a token revoked at t is refused
-// from t+TTL at the latest. Refusals are never cached, so a token minted
+// from t+TTL at the latest, once the keyward node asked knows of it (at
+// once on the node that revoked it, within its change feed's poll on the
+// others). Refusals are never cached, so a token minted
 // or unblocked is seen at once. A question about an entity
 // (RequireScope, Query.Entity) always goes to the server, since a verdict
-// about the token alone says nothing about its scopes.
+// about the token alone says nothing about its scopes. Concurrent misses
+// for one token share one question.
+//
+// keyward counts each question as a use of the token and against its
+// rate limit; a request answered from the cache is not counted. A
+// resource server that needs every request counted turns the cache off
+// (a negative TTL).
 //
 // # Failing closed
 //
