@@ -170,7 +170,7 @@ func (a *app) serve(ctx context.Context, db dbFlags, addr, publicURL string, lim
 		// A request's headers must arrive within 10 s and the whole
 		// request within 30 s (its bodies are small JSON; a body read
 		// past it is a 408). The header deadline costs each request one
-		// more timer change (decision 75).
+		// more timer change (decision 81).
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute,
