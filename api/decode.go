@@ -19,18 +19,18 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/internal/response"
 	"github.com/keyward/keyward/service"
 )
 
 // maxBodyBytes bounds every request body.
 const maxBodyBytes = 64 << 10
 
-// Codes of the body's refusals, known only to the API as 405's is: the
-// domain has no such errors.
+// Codes of the body's refusals: the HTTP layer's, not the domain's.
 const (
-	codeUnsupportedMediaType = "unsupported_media_type"
-	codeRequestTooLarge      = "request_too_large"
-	codeRequestTimeout       = "request_timeout"
+	codeUnsupportedMediaType = response.CodeUnsupportedMediaType
+	codeRequestTooLarge      = response.CodeRequestTooLarge
+	codeRequestTimeout       = response.CodeRequestTimeout
 )
 
 // bodyRule says whether a request body may be left out.

@@ -12,36 +12,14 @@ import (
 )
 
 // codeMethodNotAllowed is the code of a 405: the path exists, the method
-// does not. It is the API's own; the domain has no such error.
-const codeMethodNotAllowed = "method_not_allowed"
+// does not.
+const codeMethodNotAllowed = response.CodeMethodNotAllowed
 
-// statusByCode is the one table from error code to HTTP status.
-var statusByCode = map[string]int{
-	keyward.EUNAUTHORIZED: http.StatusUnauthorized,
-	keyward.EFORBIDDEN:    http.StatusForbidden,
-	keyward.EIPNOTALLOWED: http.StatusForbidden,
-	keyward.EPOWER:        http.StatusForbidden,
-	keyward.ENOTFOUND:     http.StatusNotFound,
-	keyward.EINVALID:      http.StatusBadRequest,
-	keyward.ETOKENINURL:   http.StatusBadRequest,
-	keyward.ECONFLICT:     http.StatusConflict,
-	keyward.ERATELIMITED:  http.StatusTooManyRequests,
-	keyward.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	keyward.EINTERNAL:     http.StatusInternalServerError,
-	codeMethodNotAllowed:  http.StatusMethodNotAllowed,
-
-	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
-	codeRequestTooLarge:      http.StatusRequestEntityTooLarge,
-	codeRequestTimeout:       http.StatusRequestTimeout,
-}
-
-// StatusOf returns the HTTP status of an error code; unknown codes are
-// internal errors.
+// StatusOf returns the HTTP status of an error code, from the table every
+// front end reads (internal/response); unknown codes are internal errors.
 func StatusOf(code string) int {
-	if status, ok := statusByCode[code]; ok {
-		return status
-	}
-	return http.StatusInternalServerError
+	status, _ := response.Status(code)
+	return status
 }
 
 // Values of WWW-Authenticate on a 401. A request that presented no

@@ -7,7 +7,9 @@ import (
 
 	"github.com/keyward/keyward"
 	"github.com/keyward/keyward/internal/credential"
+	"github.com/keyward/keyward/internal/response"
 	"github.com/keyward/keyward/service"
+	"github.com/keyward/keyward/verify"
 )
 
 // errNoBearer answers a request with no Authorization header.
@@ -37,7 +39,8 @@ func (h *handler) authenticate(r *http.Request) (*service.Caller, error) {
 	}
 	kind, err := h.svc.Format().Parse(raw)
 	if err != nil {
-		return nil, err
+		// As the one table answers a malformed string everywhere.
+		return nil, verify.Malformed.Err(keyward.ErrorMessage(err))
 	}
 	if !kind.Personal() {
 		return nil, &keyward.Error{
@@ -82,23 +85,22 @@ func sameResource(a, b string) bool {
 // error="invalid_token" when a token was presented), 403 for a genuine token that may not be used now
 // (blocked, or from an address outside its allowlist), or 500.
 func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request, msgs []message, err error) {
-	switch keyward.ErrorCode(err) {
-	case keyward.EUNAUTHORIZED:
+	// The HTTP status is the one table's (internal/response); the
+	// JSON-RPC code and the challenge are MCP's.
+	status, _ := response.Status(keyward.ErrorCode(err))
+	rpc := codeInternal
+	switch status {
+	case http.StatusUnauthorized:
 		challenge := fmt.Sprintf(`Bearer resource_metadata=%q, scope=%q`, h.metadataURL(r), strings.Join(basicScopes, " "))
 		if err != errNoBearer {
 			challenge += fmt.Sprintf(`, error="invalid_token", error_description=%q`, quotable(keyward.ErrorMessage(err)))
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
-		h.reject(w, r, msgs, http.StatusUnauthorized, codeUnauthorized, err)
-	case keyward.EFORBIDDEN, keyward.EIPNOTALLOWED:
-		h.reject(w, r, msgs, http.StatusForbidden, codeForbidden, err)
-	case keyward.ERATELIMITED:
-		h.reject(w, r, msgs, http.StatusTooManyRequests, codeForbidden, err)
-	case keyward.EUNAVAILABLE:
-		h.reject(w, r, msgs, http.StatusServiceUnavailable, codeInternal, err)
-	default:
-		h.reject(w, r, msgs, http.StatusInternalServerError, codeInternal, err)
+		rpc = codeUnauthorized
+	case http.StatusForbidden, http.StatusTooManyRequests:
+		rpc = codeForbidden
 	}
+	h.reject(w, r, msgs, status, rpc, err)
 }
 
 // insufficientScope answers a tool call that needs permissions the caller

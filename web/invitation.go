@@ -80,7 +80,7 @@ func (s *server) acceptWithAccount(w http.ResponseWriter, r *http.Request, q *re
 	m, err := s.svc.AcceptInvitationNewAccount(r.Context(), token, r.PostForm.Get("name"), pw, s.ip.String(r), r.UserAgent())
 	if err != nil {
 		if c := keyward.ErrorCode(err); c == keyward.EINVALID || c == keyward.ECONFLICT {
-			return s.showInvitation(w, r, q, token, statusOf[c], formMessage(err))
+			return s.showInvitation(w, r, q, token, statusOf(c), formMessage(err))
 		}
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *server) cancelInvitation(w http.ResponseWriter, r *http.Request, q *req
 		if keyward.ErrorCode(err) == keyward.EINTERNAL {
 			return err
 		}
-		return s.showMembers(w, r, q, statusOf[keyward.ErrorCode(err)], membersPage{Form: memberForm{Role: string(keyward.RoleMember)}, Error: formMessage(err)})
+		return s.showMembers(w, r, q, statusOf(keyward.ErrorCode(err)), membersPage{Form: memberForm{Role: string(keyward.RoleMember)}, Error: formMessage(err)})
 	}
 	s.setFlash(w, r, false, "The invitation for "+inv.Email+" is cancelled; its link no longer works.")
 	http.Redirect(w, r, "/org/members", http.StatusSeeOther)

@@ -16,7 +16,7 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request, q *request) e
 		if keyward.ErrorCode(err) == keyward.EINTERNAL {
 			return err
 		}
-		return s.showMembers(w, r, q, statusOf[keyward.ErrorCode(err)], membersPage{Form: form, Error: formMessage(err)})
+		return s.showMembers(w, r, q, statusOf(keyward.ErrorCode(err)), membersPage{Form: form, Error: formMessage(err)})
 	}
 	noStore(w)
 	page := membersPage{Invited: inv.Invitation, InviteLink: s.publicURL(r) + "/invite/" + inv.Token, Form: memberForm{Role: string(keyward.RoleMember)}}

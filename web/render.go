@@ -95,25 +95,18 @@ type errorPage struct {
 	Back string
 }
 
-// statusOf maps an error code to the HTTP status of the page.
-var statusOf = map[string]int{
-	keyward.EUNAUTHORIZED: http.StatusUnauthorized,
-	keyward.EFORBIDDEN:    http.StatusForbidden,
-	keyward.EIPNOTALLOWED: http.StatusForbidden,
-	keyward.EPOWER:        http.StatusForbidden,
-	keyward.ENOTFOUND:     http.StatusNotFound,
-	keyward.EINVALID:      http.StatusBadRequest,
-	keyward.ECONFLICT:     http.StatusConflict,
-	keyward.ERATELIMITED:  http.StatusTooManyRequests,
-	keyward.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	codeFormTooLarge:      http.StatusRequestEntityTooLarge,
+// statusOf is the HTTP status of a page that shows an error of code, from
+// the table every front end reads; unknown codes are internal errors.
+func statusOf(code string) int {
+	status, _ := response.Status(code)
+	return status
 }
 
 // fail renders err as an error page. Errors without a keyward code are
 // logged and shown as "internal error", never with their text.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, q *request, err error) {
 	code := keyward.ErrorCode(err)
-	status, ok := statusOf[code]
+	status, ok := response.Status(code)
 	page := errorPage{Message: capitalize(keyward.ErrorMessage(err)), Detail: sentence(keyward.ErrorDetail(err)), Back: "/tokens"}
 	if !ok {
 		status = http.StatusInternalServerError

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward"
+	"github.com/keyward/keyward/internal/response"
 	"github.com/keyward/keyward/service"
 )
 
@@ -88,8 +89,8 @@ func cookieValue(r *http.Request, name string) string {
 }
 
 // codeFormTooLarge is the code of a form body larger than maxFormBytes: a
-// 413, known only to the dashboard.
-const codeFormTooLarge = "request_too_large"
+// 413.
+const codeFormTooLarge = response.CodeRequestTooLarge
 
 // errCSRF refuses a form whose CSRF token is missing or wrong.
 var errCSRF = &keyward.Error{Code: keyward.EFORBIDDEN, Message: "this form has expired or did not come from this page",

@@ -45,7 +45,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, q *request) erro
 		if code == keyward.ERATELIMITED {
 			msg = "Too many failed sign-ins. Wait 15 minutes and try again."
 		}
-		return s.render(w, statusOf[code], "signin", signInPage{Layout: q.layout(w, "Sign in", ""), Email: email, Next: next, Error: msg})
+		return s.render(w, statusOf(code), "signin", signInPage{Layout: q.layout(w, "Sign in", ""), Email: email, Next: next, Error: msg})
 	}
 	s.setCookie(w, r, sessionCookie, id, int(service.SessionMaxAge.Seconds()))
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -201,7 +201,7 @@ func (s *server) createToken(ts *tokenSet) pageFunc {
 		}
 		if err != nil {
 			if code := keyward.ErrorCode(err); code == keyward.EINVALID || code == keyward.EFORBIDDEN {
-				return s.showNewToken(w, q, ts, statusOf[code], form, formMessage(err))
+				return s.showNewToken(w, q, ts, statusOf(code), form, formMessage(err))
 			}
 			return err
 		}
