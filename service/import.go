@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
+	"errors"
 	"strings"
 	"time"
 
@@ -86,8 +86,9 @@ type ImportOptions struct {
 	Progress func(done int)
 }
 
-// errDryRun ends a dry run's transaction, which then writes nothing.
-var errDryRun = fmt.Errorf("dry run")
+// errRollback ends a transaction that must write nothing: a dry run, or a
+// row already imported.
+var errRollback = errors.New("nothing to write")
 
 func (s *Service) importRow(ctx context.Context, r ImportRow, dryRun bool) (id, action string, err error) {
 	hash, display, err := importHash(r)
@@ -97,7 +98,7 @@ func (s *Service) importRow(ctx context.Context, r ImportRow, dryRun bool) (id, 
 	err = s.update(ctx, func(tx Tx) error {
 		if t, err := tx.FindTokenByHash(ctx, hash); err == nil {
 			id, action = t.ID, ImportUnchanged
-			return errDryRun // nothing to write
+			return errRollback // nothing to write
 		} else if keyward.ErrorCode(err) != keyward.ENOTFOUND {
 			return err
 		}
@@ -138,11 +139,11 @@ func (s *Service) importRow(ctx context.Context, r ImportRow, dryRun bool) (id, 
 		}
 		id, action = t.ID, ImportCreated
 		if dryRun {
-			return errDryRun
+			return errRollback
 		}
 		return nil
 	})
-	if err == errDryRun {
+	if err == errRollback {
 		err = nil
 	}
 	return id, action, err
