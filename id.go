@@ -40,7 +40,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 || n > 100*366 {
+		if err != nil || n < 0 || n > maxDays {
 			return 0, Errorf(EINVALID, "invalid duration: want a number of days such as \"90d\"")
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
@@ -52,10 +52,14 @@ func ParseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// maxDays bounds a duration written in days ("90d").
+const maxDays = 100 * 366
+
 // FormatDuration writes d as ParseDuration reads it, in whole days when it
-// is a whole number of days.
+// is a whole number of days that ParseDuration reads as days (a longer one,
+// given in hours, is written in hours).
 func FormatDuration(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
+	if d > 0 && d%(24*time.Hour) == 0 && d/(24*time.Hour) <= maxDays {
 		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
 	}
 	return d.String()

@@ -1,6 +1,8 @@
 package credential_test
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -82,6 +84,7 @@ func FuzzParseAuthorization(f *testing.F) {
 			if keyward.ErrorCode(err) != keyward.EUNAUTHORIZED {
 				t.Fatalf("got code %s, want unauthorized", keyward.ErrorCode(err))
 			}
+			noEcho(t, err, header)
 			return
 		}
 		if len(header) < 7 || !strings.EqualFold(header[:7], "bearer ") {
@@ -92,6 +95,119 @@ func FuzzParseAuthorization(f *testing.F) {
 		}
 		if tok == "" || strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
 			t.Fatalf("accepted a token with whitespace or non-printable characters: %q", tok)
+		}
+	})
+}
+
+// tokenLike returns the runs of letters, digits and '_' in s longer than a
+// scheme name may be: what could be (part of) a secret.
+func tokenLike(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_')
+	}) {
+		if len(f) > 16 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// noEcho fails t when err repeats a token-like part of any input.
+func noEcho(t *testing.T, err error, inputs ...string) {
+	t.Helper()
+	for _, in := range inputs {
+		for _, w := range tokenLike(in) {
+			if strings.Contains(err.Error(), w) || strings.Contains(keyward.ErrorDetail(err), w) {
+				t.Fatalf("the error %q repeats %q from the input", err, w)
+			}
+		}
+	}
+}
+
+func FuzzFromHeader(f *testing.F) {
+	f.Add("Bearer "+goodToken, goodToken, uint8(3))
+	f.Add("Bearer "+goodToken, "kw_pat_other", uint8(3))
+	f.Add("", goodToken, uint8(2))
+	f.Add("Basic "+goodToken, "", uint8(1))
+	f.Add(goodToken, " "+goodToken, uint8(7))
+	f.Add("Bearer "+goodToken, goodToken+" ", uint8(15))
+	f.Add("", "", uint8(0))
+	f.Fuzz(func(t *testing.T, auth, key string, which uint8) {
+		h := http.Header{}
+		if which&1 != 0 {
+			h["Authorization"] = []string{auth}
+			if which&4 != 0 {
+				h["Authorization"] = append(h["Authorization"], auth)
+			}
+		}
+		if which&2 != 0 {
+			h["X-Api-Key"] = []string{key}
+			if which&8 != 0 {
+				h["X-Api-Key"] = append(h["X-Api-Key"], key)
+			}
+		}
+		tok, err := credential.FromHeader(h)
+		if err != nil {
+			if tok != "" {
+				t.Fatalf("got token %q with error %v", tok, err)
+			}
+			if keyward.ErrorCode(err) != keyward.EUNAUTHORIZED {
+				t.Fatalf("got code %s, want unauthorized", keyward.ErrorCode(err))
+			}
+			if (which&3 == 0) != (err == credential.ErrMissing) {
+				t.Fatalf("headers %v: got %v", h, err)
+			}
+			noEcho(t, err, auth, key)
+			return
+		}
+		if which&5 == 5 || which&10 == 10 {
+			t.Fatalf("accepted a repeated header: %v", h)
+		}
+		if which&1 != 0 {
+			if want, err := credential.ParseAuthorization(auth); err != nil || want != tok {
+				t.Fatalf("FromHeader gave %q where ParseAuthorization gives %q, %v", tok, want, err)
+			}
+		}
+		if which&2 != 0 && tok != key {
+			t.Fatalf("FromHeader gave %q for X-API-Key %q", tok, key)
+		}
+		if strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r >= 0x7f }) || len(tok) > 512 {
+			t.Fatalf("accepted the token %q", tok)
+		}
+	})
+}
+
+func FuzzTokenInQuery(f *testing.F) {
+	for _, s := range []string{
+		"", "a=1", "token=x", "x=1&TOKEN=2", "a=1;access_token=x", "%74oken=x", "+token+=1", "api%5Fkey=1",
+		"key", "keys=1", "%zz=1&key=1", "&&;;", "t%00oken=1", "Api_Key=1&",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		name, found := credential.TokenInQuery(raw)
+		if found != (name != "") {
+			t.Fatalf("TokenInQuery(%q) = %q, %v", raw, name, found)
+		}
+		// Whatever net/url reads as a parameter name, a token parameter among
+		// them is found: no spelling slips through.
+		for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == ';' }) {
+			n, _, _ := strings.Cut(part, "=")
+			u, err := url.QueryUnescape(n)
+			if err != nil {
+				continue
+			}
+			for _, p := range []string{"token", "access_token", "api_key", "key"} {
+				if strings.EqualFold(strings.TrimSpace(u), p) && !found {
+					t.Fatalf("TokenInQuery(%q) missed %q", raw, p)
+				}
+			}
+		}
+		if found {
+			if err := credential.ErrTokenInURL(name); keyward.ErrorCode(err) != keyward.ETOKENINURL {
+				t.Fatalf("ErrTokenInURL(%q) has code %s", name, keyward.ErrorCode(err))
+			}
 		}
 	})
 }
