@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
@@ -23,23 +22,7 @@ const NginxVar = "KEYWARD_TEST_NGINX"
 // or fails when KEYWARD_TEST_NGINX=1 or Strict.
 func NginxPath(tb testing.TB) string {
 	tb.Helper()
-	path, err := exec.LookPath("nginx")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"} {
-			if _, serr := os.Stat(p); serr == nil {
-				path, err = p, nil
-				break
-			}
-		}
-	}
-	if err != nil {
-		msg := "nginx is not installed (apt-get install nginx-light); " + NginxVar + "=1 makes this a failure"
-		if os.Getenv(NginxVar) == "1" {
-			tb.Fatal(msg)
-		}
-		SkipOrFail(tb, msg)
-	}
-	return path
+	return binary(tb, "nginx", NginxVar, "apt-get install nginx-light", "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 }
 
 // Nginx runs nginx as a child process on a free loopback port, with a
@@ -82,52 +65,10 @@ http {
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	out, err := os.Create(filepath.Join(prefix, "stderr.log"))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	cmd := exec.Command(bin, "-c", confPath, "-p", prefix+"/", "-g", "daemon off;")
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("starting nginx: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); out.Close() }()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGQUIT) // graceful shutdown
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // master and workers
-			<-exited
-		}
-	}
-	tb.Cleanup(stop)
-	tb.Cleanup(func() {
-		if tb.Failed() {
-			tb.Logf("nginx's log, tokens removed:\n%s", NginxLog(prefix))
-		}
-	})
-
+	c := startChild(tb, "nginx", cmd, filepath.Join(prefix, "stderr.log"), syscall.SIGQUIT, func() string { return NginxLog(prefix) })
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			tb.Fatalf("nginx exited at start (%v):\n%s", err, NginxLog(prefix))
-		case <-ctx.Done():
-			tb.Fatalf("nginx did not listen on %s within 15s:\n%s", addr, NginxLog(prefix))
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	c.waitReady(tb, 15*time.Second, 20*time.Millisecond, listening(addr))
 	return "http://" + addr
 }
 

@@ -1,8 +1,6 @@
 package testenv
 
 import (
-	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -52,10 +50,6 @@ func Traefik(tb testing.TB, config string, env map[string]string) string {
 	port := freePort(tb)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	logPath := filepath.Join(dir, "traefik.log")
-	out, err := os.Create(logPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	cmd := exec.Command(bin,
 		"--entryPoints.web.address="+addr,
 		"--providers.file.filename="+config,
@@ -69,55 +63,20 @@ func Traefik(tb testing.TB, config string, env map[string]string) string {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("starting traefik: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); out.Close() }()
-	logs := func() string {
-		data, _ := os.ReadFile(logPath)
-		return tokenLike.ReplaceAllString(string(data), "[token]")
-	}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	})
-	tb.Cleanup(func() {
-		if tb.Failed() {
-			tb.Logf("traefik's log, tokens removed:\n%s", logs())
-		}
-	})
-
+	c := startChild(tb, "traefik", cmd, logPath, syscall.SIGTERM, logFile(logPath))
 	// Traefik listens before the file provider's routers are in place:
 	// until then it answers 404. Wait for another answer.
 	base := "http://" + addr
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			if resp, err := http.Get(base + "/"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusNotFound {
-					break
-				}
-			}
+	c.waitReady(tb, 30*time.Second, 50*time.Millisecond, func() bool {
+		if !listening(addr)() {
+			return false
 		}
-		select {
-		case err := <-exited:
-			exited <- err
-			tb.Fatalf("traefik exited at start (%v):\n%s", err, logs())
-		case <-ctx.Done():
-			tb.Fatalf("traefik did not route on %s within 30s:\n%s", addr, logs())
-		case <-time.After(50 * time.Millisecond):
+		resp, err := http.Get(base + "/")
+		if err != nil {
+			return false
 		}
-	}
+		resp.Body.Close()
+		return resp.StatusCode != http.StatusNotFound
+	})
 	return base
 }
