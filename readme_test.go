@@ -3,13 +3,14 @@ package keyward_test
 import (
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // TestReadmeTests holds the README's Tests section to the code: one
@@ -110,13 +111,17 @@ func TestReadmeQuickStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := shellBlocks(t, string(data), "\n## Quick start\n", 2)
+	quick := testenv.ShellSteps(string(data), "## Quick start", 1)
+	both := testenv.ShellSteps(string(data), "## Quick start", 2)
 	const build = "go build -o keyward ./cmd/keyward"
-	if len(blocks[0]) == 0 || blocks[0][0].command != build {
+	if len(quick) == 0 || quick[0].Command != build {
 		t.Fatalf("the Quick start must begin with %q", build)
 	}
-	if n := len(blocks[0]); n > 6 {
+	if n := len(quick); n > 6 {
 		t.Errorf("the Quick start has %d commands, want at most 6", n)
+	}
+	if len(both) == len(quick) {
+		t.Fatal("the Quick start has no block of further steps after it")
 	}
 	dir := t.TempDir()
 	b, err := os.ReadFile(buildKeyward(t))
@@ -126,28 +131,21 @@ func TestReadmeQuickStart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "keyward"), b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testenv.FreeAddr(t)
 
 	var script strings.Builder
 	script.WriteString("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n")
-	var steps []shellStep
-	for _, b := range blocks {
-		for _, s := range b {
-			if s.command == build {
-				continue // built above, from this tree
-			}
-			fmt.Fprintf(&script, "echo '@@step %d@@'\n%s\n", len(steps), strings.ReplaceAll(s.command, "127.0.0.1:8080", addr))
-			if strings.HasSuffix(strings.TrimSpace(stripComment(s.command)), "&") {
-				// A person types slower than a server starts; a script waits.
-				fmt.Fprintf(&script, "for i in $(seq 100); do curl -sf http://%s/readyz >/dev/null && break; sleep 0.1; done\n", addr)
-			}
-			steps = append(steps, s)
+	var steps []testenv.ShellStep
+	for _, s := range both {
+		if s.Command == build {
+			continue // built above, from this tree
 		}
+		fmt.Fprintf(&script, "%s\n%s\n", testenv.StepMarker(len(steps)), strings.ReplaceAll(s.Command, "127.0.0.1:8080", addr))
+		if strings.HasSuffix(strings.TrimSpace(stripComment(s.Command)), "&") {
+			// A person types slower than a server starts; a script waits.
+			fmt.Fprintf(&script, "for i in $(seq 100); do curl -sf http://%s/readyz >/dev/null && break; sleep 0.1; done\n", addr)
+		}
+		steps = append(steps, s)
 	}
 	cmd := exec.Command("bash", "-c", script.String())
 	cmd.Dir = dir
@@ -157,63 +155,7 @@ func TestReadmeQuickStart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the README's commands failed: %v\n%s\nlog:\n%s", err, out, readFile(filepath.Join(dir, "keyward.log")))
 	}
-	parts := regexp.MustCompile(`(?m)^@@step (\d+)@@\n`).Split(string(out), -1)[1:]
-	if len(parts) != len(steps) {
-		t.Fatalf("got the output of %d steps, want %d:\n%s", len(parts), len(steps), out)
-	}
-	for i, s := range steps {
-		lines := strings.Split(strings.TrimRight(strings.ReplaceAll(parts[i], "\r", ""), "\n"), "\n")
-		next := 0
-		for _, want := range s.output {
-			re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(want), `\.\.\.`, ".*") + "$")
-			for next < len(lines) && !re.MatchString(lines[next]) {
-				next++
-			}
-			if next == len(lines) {
-				t.Errorf("%s\nprinted\n%s\nwith no line like %q after the ones before it", s.command, parts[i], want)
-				break
-			}
-			next++
-		}
-	}
-}
-
-// shellStep is one command of a README block and the output shown under
-// it as comment lines.
-type shellStep struct {
-	command string
-	output  []string
-}
-
-// shellBlocks returns the first n ```sh blocks after the heading, as
-// steps: a comment line belongs to the command above it.
-func shellBlocks(t *testing.T, readme, heading string, n int) [][]shellStep {
-	t.Helper()
-	i := strings.Index(readme, heading)
-	if i < 0 {
-		t.Fatalf("the README has no %q", strings.TrimSpace(heading))
-	}
-	rest := readme[i:]
-	var out [][]shellStep
-	for len(out) < n {
-		a := strings.Index(rest, "\n```sh\n")
-		if a < 0 {
-			t.Fatalf("the README has %d sh blocks after %q, want %d", len(out), strings.TrimSpace(heading), n)
-		}
-		rest = rest[a+len("\n```sh\n"):]
-		b := strings.Index(rest, "\n```\n")
-		var steps []shellStep
-		for _, line := range strings.Split(rest[:b], "\n") {
-			if strings.HasPrefix(line, "# ") && len(steps) > 0 {
-				steps[len(steps)-1].output = append(steps[len(steps)-1].output, strings.TrimPrefix(line, "# "))
-			} else if strings.TrimSpace(line) != "" {
-				steps = append(steps, shellStep{command: line})
-			}
-		}
-		out = append(out, steps)
-		rest = rest[b:]
-	}
-	return out
+	testenv.CheckSteps(t, string(out), steps)
 }
 
 // stripComment drops a trailing shell comment (" # ...") from a line.
